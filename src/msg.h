@@ -11,8 +11,8 @@
 #define MSG_PROTOCOL_VERSION "5.3"
 
 typedef struct msg_session {
-    char id[37];          /* one uuid4 per kernel process, used on every channel */
-    char username[32];    /* "kernel" */
+    char id[37];       /* one uuid4 per kernel process, used on every channel */
+    char username[32]; /* "kernel" */
 } msg_session_t;
 
 void msg_session_init(msg_session_t *s);
@@ -25,5 +25,6 @@ const char *msg_type(const wire_msg_t *m);
 const char *msg_id(const wire_msg_t *m);
 json_t *msg_error_content(const char *ename, const char *evalue, const char *traceback);
 json_t *msg_real(double v);
+json_t *msg_text(const char *s, size_t len); /* JSON string; bad UTF-8 -> U+FFFD */
 
 #endif
