@@ -10,6 +10,7 @@ V         ?= 0
 WERROR    ?= 0
 SANITIZE  ?=
 PYTHON    ?= /usr/bin/python3
+ASAN_BUILD ?= build-asan
 CC        ?= cc
 
 PKGS      := libzmq jansson libsodium cairo pangocairo zlib openblas lapacke
@@ -118,7 +119,7 @@ check: $(KERNEL) $(TEST_BINS)
 	$(Q)sh tests/run_check.sh $(BUILD) "$(CHECK_WRAP)"
 
 asan:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	$(Q)$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) OPT="-O1 -g" \
 	    SANITIZE=address,undefined WERROR=$(WERROR) check
 
 valgrind:
@@ -135,7 +136,7 @@ test-examples: $(KERNEL)
 	$(Q)sh tests/run_examples.sh $(BUILD)
 
 test:
-	$(Q)sh tests/run_all.sh
+	$(Q)ASAN_BUILD=$(ASAN_BUILD) sh tests/run_all.sh $(BUILD)
 
 fuzz: | build-fuzz
 	$(Q)for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
