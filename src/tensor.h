@@ -35,7 +35,7 @@ typedef enum dtype {
 } dtype_t;
 
 size_t dtype_size(dtype_t dt);
-const char *dtype_name(dtype_t dt);    /* numpy spelling: "float32", "bfloat16", "bool" */
+const char *dtype_name(dtype_t dt); /* numpy spelling: "float32", "bfloat16", "bool" */
 int dtype_from_name(const char *name, dtype_t *out);
 int dtype_is_float(dtype_t dt);
 
@@ -61,17 +61,22 @@ typedef struct tensor {
     int64_t shape[TENSOR_MAX_DIMS];   /* elements per axis */
     int64_t strides[TENSOR_MAX_DIMS]; /* bytes between neighbours per axis (may be < 0) */
     char *data;                       /* address of element [0, ..., 0] */
-    tensor_mem_t *mem;                /* backing memory; this tensor holds one reference */
+    tensor_mem_t *mem; /* backing memory; this tensor holds one reference */
 } tensor_t;
 
 /* One index item of numpy basic indexing: x[3], x[-1], x[2:10:2], x[:], x[...]. */
-typedef enum tensor_index_kind { TI_INT, TI_SLICE, TI_ELLIPSIS, TI_NEWAXIS } tensor_index_kind_t;
+typedef enum tensor_index_kind {
+    TI_INT,
+    TI_SLICE,
+    TI_ELLIPSIS,
+    TI_NEWAXIS
+} tensor_index_kind_t;
 typedef struct tensor_index {
     tensor_index_kind_t kind;
-    int64_t i;                  /* TI_INT: the index (negative counts from the end) */
-    int64_t start, stop, step;  /* TI_SLICE; step != 0 */
-    int has_start, has_stop;    /* TI_SLICE: 0 means "omitted" */
-    int col;                    /* source column for error messages, 0 if unknown */
+    int64_t i;                 /* TI_INT: the index (negative counts from the end) */
+    int64_t start, stop, step; /* TI_SLICE; step != 0 */
+    int has_start, has_stop;   /* TI_SLICE: 0 means "omitted" */
+    int col;                   /* source column for error messages, 0 if unknown */
 } tensor_index_t;
 
 tensor_t *tensor_new(dtype_t dt, int ndim, const int64_t *shape, err_t *err);
@@ -86,12 +91,14 @@ int64_t tensor_numel(const tensor_t *t);
 size_t tensor_nbytes(const tensor_t *t); /* numel * element size */
 int tensor_is_contiguous(const tensor_t *t);
 int tensor_checked_numel(int ndim, const int64_t *shape, dtype_t dt, size_t *nbytes);
+void tensor_c_strides(int ndim, const int64_t *shape, dtype_t dt, int64_t *strides);
 
 double tensor_get(const tensor_t *t, const int64_t *idx);
 double tensor_get_flat(const tensor_t *t, int64_t i); /* C-order flat index */
 void tensor_set_flat(tensor_t *t, int64_t i, double v);
 void tensor_read_f32(const tensor_t *t, float *dst); /* all elements, C order */
 void tensor_read_f64(const tensor_t *t, double *dst);
+void tensor_copy_to(const tensor_t *t, dtype_t dt, void *dst); /* C order, converted */
 
 void tensor_format_shape(const tensor_t *t, char *out, size_t cap); /* "[12, 64, 64]" */
 void tensor_format(const tensor_t *t, buf_t *out, int64_t edge_items);
