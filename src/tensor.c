@@ -1063,3 +1063,18 @@ void tensor_format(const tensor_t *t, buf_t *out, int64_t edge_items) {
     }
     buf_printf(out, ", dtype=%s, shape=%s)", dtype_name(t->dtype), shp);
 }
+
+/* Converts `n` elements of type `dt` starting at `p`, `stride` bytes apart, to
+ * doubles in `dst`: the row primitive for kernels that walk a strided tensor. */
+void tensor_load_f64(dtype_t dt, const char *p, int64_t n, int64_t stride, double *dst) {
+    if (dt == DT_F32) {
+        for (int64_t i = 0; i < n; i++, p += stride) {
+            float v;
+            memcpy(&v, p, 4);
+            dst[i] = v;
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; i++, p += stride)
+        dst[i] = load(dt, p);
+}

@@ -99,6 +99,7 @@ void tensor_set_flat(tensor_t *t, int64_t i, double v);
 void tensor_read_f32(const tensor_t *t, float *dst); /* all elements, C order */
 void tensor_read_f64(const tensor_t *t, double *dst);
 void tensor_copy_to(const tensor_t *t, dtype_t dt, void *dst); /* C order, converted */
+void tensor_load_f64(dtype_t dt, const char *p, int64_t n, int64_t stride, double *dst);
 
 void tensor_format_shape(const tensor_t *t, char *out, size_t cap); /* "[12, 64, 64]" */
 void tensor_format(const tensor_t *t, buf_t *out, int64_t edge_items);
