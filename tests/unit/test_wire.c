@@ -399,7 +399,51 @@ static void test_encode_decode_round_trip(void) {
     wire_msg_fini(NULL);
 }
 
+/* A message serialized by jupyter_client's Session (8.x) with the key below: the
+ * signature is over its own spacing (", " and ": "), so this also proves we verify the
+ * received bytes rather than a re-dump. */
+static void test_jupyter_client_message(void) {
+    static const char *const s[] = {
+        "\x00k\x8b"
+        "Eg",
+        "<IDS|MSG>",
+        "18638ac8d7606569a18b2fde72890791f176330a91eeb1a67fbcf2929343dacb",
+        "{\"msg_id\": \"0f9c6c7e-1d2b-4a3c-9e8f-7a6b5c4d3e2f\", \"msg_type\": "
+        "\"execute_request\", \"username\": \"tester\", \"session\": "
+        "\"c3d2e1f0-a9b8-4c7d-8e6f-5a4b3c2d1e0f\", \"date\": "
+        "\"2026-12-04T20:45:00.000123Z\", \"version\": \"5.3\"}",
+        "{}",
+        "{}",
+        "{\"code\": \"x = 1 \xe2\x96\x81 \xc3\xa9\", \"silent\": false}"};
+    wire_blob_t f[7];
+    for (int i = 0; i < 7; i++) {
+        f[i].data = (unsigned char *)(uintptr_t)s[i];
+        f[i].len = i == 0 ? 5 : strlen(s[i]);
+    }
+    wire_auth_t a;
+    wire_auth_init(&a, "a0436f6c-1916-498b-8eb9-e81ab9368e84", "hmac-sha256", NULL);
+    wire_msg_t m;
+    err_t e;
+    err_clear(&e);
+    CHECK_EQ_INT(wire_decode(&a, f, 7, &m, &e), 0);
+    CHECK_EQ_STR(e.msg, "");
+    CHECK(m.nids == 1 && m.ids[0].len == 5 && memcmp(m.ids[0].data, "\x00k\x8b", 3) == 0);
+    CHECK_EQ_STR(json_string_value(json_object_get(m.content, "code")),
+                 "x = 1 \xe2\x96\x81 \xc3\xa9");
+    CHECK_EQ_STR(json_string_value(json_object_get(m.header, "date")),
+                 "2026-12-04T20:45:00.000123Z");
+    wire_msg_fini(&m);
+    /* one changed byte of the header (the spacing) breaks the signature */
+    char h[300];
+    snprintf(h, sizeof h, "%s", s[3]);
+    h[10] = '\t';
+    f[3].data = (unsigned char *)h;
+    CHECK_EQ_INT(wire_decode(&a, f, 7, &m, &e), -1);
+    CHECK_EQ_STR(e.msg, "bad signature");
+    wire_auth_fini(&a);
+}
+
 CHECK_MAIN(test_rfc4231_vectors, test_sign_is_over_concatenation, test_auth_init,
            test_decode_identities, test_decode_structure_errors, test_limits,
            test_signature_rejections, test_json_errors, test_empty_key_disables_checking,
-           test_encode_decode_round_trip)
+           test_encode_decode_round_trip, test_jupyter_client_message)
