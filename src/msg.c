@@ -61,8 +61,9 @@ void msg_iso_now(char out[32]) {
 json_t *msg_text(const char *s, size_t len) {
     if (!s)
         return json_string("");
-    if (util_utf8_valid(s, len))
-        return json_stringn(s, len);
+    json_t *v = util_utf8_valid(s, len) ? json_stringn(s, len) : NULL;
+    if (v)
+        return v;
     char *o = xmalloc(len * 3 + 1);
     size_t k = 0;
     for (size_t i = 0; i < len;) {
@@ -78,7 +79,7 @@ json_t *msg_text(const char *s, size_t len) {
             i++;
         }
     }
-    json_t *v = json_stringn(o, k);
+    v = json_stringn(o, k);
     free(o);
     return v ? v : json_string("");
 }

@@ -6,11 +6,14 @@
  * received (the signature check), and with a real key after replacing the frame that
  * follows the first "<IDS|MSG>" by the correct signature (so signed messages reach the
  * JSON checks too). Whatever decodes must encode and decode again to the same message.
- * Any crash, leak, sanitizer report or abort() here is a bug in wire.c. */
+ * The whole input also goes through msg_text, which must make a valid UTF-8 string of
+ * any bytes. Any crash, leak, sanitizer report or abort() here is a bug in wire.c or
+ * msg.c. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "msg.h"
 #include "wire.h"
 
 #define FUZZ_SEP 0x1f
@@ -58,6 +61,13 @@ static void fuzz_decode(const wire_auth_t *a, const wire_blob_t *f, size_t n) {
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    /* msg_text must turn any bytes into a JSON string (U+FFFD for bad UTF-8) */
+    json_t *t = msg_text((const char *)data, size);
+    if (!t || !json_is_string(t) || json_string_length(t) < size ||
+        !util_utf8_valid(json_string_value(t), json_string_length(t)))
+        abort();
+    json_decref(t);
+
     size_t n = 1;
     for (size_t i = 0; i < size; i++)
         n += data[i] == FUZZ_SEP;
