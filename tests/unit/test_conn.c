@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* test_conn.c -- unit tests for conn.c: connection files good and bad, endpoints.
  * Run from the repository root (make check does), where tests/data/ is found. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -157,7 +159,30 @@ static void test_not_json(void) {
     CHECK_EQ_INT(conn_load(&c, "tests/data/no-such-connection.json", &e), -1);
     CHECK_EQ_STR(err_kind(&e), "FileError");
     CHECK_CONTAINS(e.msg, "no-such-connection.json");
+    CHECK_EQ_INT(conn_load(&c, "tests/data", &e), -1); /* a directory */
+    CHECK_EQ_STR(err_kind(&e), "FileError");
+    CHECK_CONTAINS(e.msg, "cannot read connection file");
+}
+
+static void test_huge_file(void) {
+    char path[] = "/tmp/mechviz-test-conn-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    FILE *f = fdopen(fd, "w");
+    fputs("{\"pad\":\"", f);
+    for (int i = 0; i < (1 << 20) + 10; i++)
+        fputc('x', f);
+    fputs("\"}", f);
+    fclose(f);
+    conn_t c;
+    err_t e;
+    err_clear(&e);
+    CHECK_EQ_INT(conn_load(&c, path, &e), -1);
+    CHECK_CONTAINS(e.msg, "is larger than 1048576 bytes");
+    remove(path);
 }
 
 CHECK_MAIN(test_good_file, test_empty_key, test_ipc, test_defaults_and_unknown_fields,
-           test_missing_port, test_wrong_types_and_values, test_not_json)
+           test_missing_port, test_wrong_types_and_values, test_not_json, test_huge_file)
