@@ -25,8 +25,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-/* ==== dtypes =========================================================================
- */
+/* ==== dtypes ======================================================================== */
 
 static const struct {
     const char *name;  /* numpy spelling */
@@ -80,8 +79,7 @@ int dtype_is_float(dtype_t dt) {
     return dt == DT_F16 || dt == DT_BF16 || dt == DT_F32 || dt == DT_F64;
 }
 
-/* ==== half precision =================================================================
- */
+/* ==== half precision ================================================================ */
 
 static uint32_t f32_bits(float f) {
     uint32_t u;
@@ -154,8 +152,7 @@ uint16_t tensor_f32_to_bf16(float f) {
     return (uint16_t)(x >> 16);
 }
 
-/* ==== backing memory =================================================================
- */
+/* ==== backing memory ================================================================ */
 
 struct tensor_mem {
     long refs;  /* references held by tensors and loaders */
@@ -226,8 +223,7 @@ int tensor_mem_is_mapped(const tensor_mem_t *m) {
     return m && m->mapped;
 }
 
-/* ==== creation =======================================================================
- */
+/* ==== creation ====================================================================== */
 
 /* Computes numel * element size for a shape; returns 0 and sets *nbytes, or -1 when a
  * dimension is negative or the product overflows (int64 elements, size_t bytes, or
@@ -348,8 +344,7 @@ void tensor_free(tensor_t *t) {
     free(t);
 }
 
-/* ==== indexing =======================================================================
- */
+/* ==== indexing ====================================================================== */
 
 static void index_error(err_t *err, int col, const char *kind, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -484,8 +479,7 @@ tensor_t *tensor_index(const tensor_t *t, const tensor_index_t *idx, int n, err_
     return tensor_wrap(tensor_mem_ref(t->mem), data, t->dtype, out_ndim, shape, strides);
 }
 
-/* ==== element access =================================================================
- */
+/* ==== element access ================================================================ */
 
 static double load(dtype_t dt, const char *p) {
     switch (dt) {
@@ -804,8 +798,22 @@ void tensor_read_f64(const tensor_t *t, double *dst) {
     tensor_copy_to(t, DT_F64, dst);
 }
 
-/* ==== printing =======================================================================
- */
+/* Converts `n` elements of type `dt` starting at `p`, `stride` bytes apart, to
+ * doubles in `dst`: the row primitive for kernels that walk a strided tensor. */
+void tensor_load_f64(dtype_t dt, const char *p, int64_t n, int64_t stride, double *dst) {
+    if (dt == DT_F32) {
+        for (int64_t i = 0; i < n; i++, p += stride) {
+            float v;
+            memcpy(&v, p, 4);
+            dst[i] = v;
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; i++, p += stride)
+        dst[i] = load(dt, p);
+}
+
+/* ==== printing ====================================================================== */
 
 /* Writes the shape as "[12, 64, 64]" ("[]" for a scalar) into `out`, truncating. */
 void tensor_format_shape(const tensor_t *t, char *out, size_t cap) {
@@ -1062,19 +1070,4 @@ void tensor_format(const tensor_t *t, buf_t *out, int64_t edge_items) {
         }
     }
     buf_printf(out, ", dtype=%s, shape=%s)", dtype_name(t->dtype), shp);
-}
-
-/* Converts `n` elements of type `dt` starting at `p`, `stride` bytes apart, to
- * doubles in `dst`: the row primitive for kernels that walk a strided tensor. */
-void tensor_load_f64(dtype_t dt, const char *p, int64_t n, int64_t stride, double *dst) {
-    if (dt == DT_F32) {
-        for (int64_t i = 0; i < n; i++, p += stride) {
-            float v;
-            memcpy(&v, p, 4);
-            dst[i] = v;
-        }
-        return;
-    }
-    for (int64_t i = 0; i < n; i++, p += stride)
-        dst[i] = load(dt, p);
 }

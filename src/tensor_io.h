@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* tensor_io.h -- file formats: .npy, .npz, .safetensors, .json/.jsonl; safetensors save. */
+/* tensor_io.h -- file formats: .npy, .npz, .safetensors, .json/.jsonl; safetensors save.
+ */
 #ifndef MECHVIZ_TENSOR_IO_H
 #define MECHVIZ_TENSOR_IO_H
 
@@ -22,10 +23,11 @@ typedef struct tensor_io_item {
 typedef struct tensor_io_result {
     tensor_io_item_t *items; /* owned */
     size_t n;
-    strlist_t notes;         /* remarks for the user (renamed keys, converted byte order) */
+    strlist_t notes; /* remarks for the user (renamed keys, converted byte order) */
 } tensor_io_result_t;
 
-int tensor_io_load(const char *path, const char *name, tensor_io_result_t *out, err_t *err);
+int tensor_io_load(const char *path, const char *name, tensor_io_result_t *out,
+                   err_t *err);
 void tensor_io_result_fini(tensor_io_result_t *r);
 int tensor_io_save_safetensors(const char *path, const char *const *names,
                                const tensor_t *const *tensors, size_t n, err_t *err);
@@ -40,5 +42,18 @@ int tensor_io_parse_safetensors(tensor_mem_t *mem, const char *data, size_t len,
                                 const char *name, tensor_io_result_t *out, err_t *err);
 int tensor_io_parse_json(const char *data, size_t len, int lines, const char *name,
                          tensor_io_result_t *out, err_t *err);
+
+/* Helpers shared by the format readers (npz.c, safetensors.c, records.c). Tensors
+ * placed by them always have data aligned to their element size: unaligned file data
+ * is copied, so kernels may read t->data as float * etc. */
+void tensor_io_result_init(tensor_io_result_t *r);
+tensor_io_item_t *tensor_io_result_add(tensor_io_result_t *r, const char *prefix,
+                                       const char *key, store_kind_t kind);
+char *tensor_io_sanitize(const char *s, size_t len);
+int tensor_io_npy_parse(tensor_mem_t *mem, const char *data, size_t len, tensor_t **out,
+                        strlist_t *notes, err_t *err);
+tensor_t *tensor_io_place(tensor_mem_t *mem, const char *data, size_t nbytes, dtype_t dt,
+                          int ndim, const int64_t *shape, const int64_t *strides,
+                          int swap, err_t *err);
 
 #endif
