@@ -348,8 +348,7 @@ static void layout_text(render_t *r, const char *text, const render_text_style_t
     buf_t clean = BUF_INIT;
     render_sanitize_utf8(text ? text : "", &clean);
     PangoFontDescription *fd = pango_font_description_from_string(
-        st && st->mono ? "DejaVu Sans Mono, Noto Sans Mono, Noto Color Emoji, monospace"
-                       : RENDER_FONT);
+        st && st->mono ? "DejaVu Sans Mono, monospace" : RENDER_FONT);
     double size = st && st->size > 0 ? st->size : 11;
     pango_font_description_set_absolute_size(fd, size * PANGO_SCALE);
     if (st && st->bold)

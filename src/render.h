@@ -17,10 +17,9 @@
 #include "buf.h"
 #include "util.h"
 
-#define RENDER_SCALE 2       /* PNG pixels per logical pixel */
-#define RENDER_MAX_SIDE 8192 /* largest logical width or height accepted */
-#define RENDER_FONT                                                                      \
-    "DejaVu Sans, Noto Sans, Noto Sans CJK SC, Noto Color Emoji, sans-serif"
+#define RENDER_SCALE 2            /* PNG pixels per logical pixel */
+#define RENDER_MAX_SIDE 8192      /* largest logical width or height accepted */
+#define RENDER_FONT "DejaVu Sans" /* fontconfig adds fallbacks per character */
 
 typedef struct render render_t;
 struct _cairo; /* cairo_t, for render.c, plot.c and tiles.c only */
