@@ -167,7 +167,7 @@ uninstall:
 	$(Q)rm -rf $(DESTDIR)$(PREFIX)/bin/mechviz-kernel $(KSPEC_DIR)
 
 demo:
-	$(Q)sh tools/demo.sh
+	$(Q)BUILD=$(BUILD) sh tools/demo.sh
 
 bench: $(KERNEL)
 	$(Q)sh bench/run.sh $(BUILD)

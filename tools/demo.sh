@@ -11,19 +11,21 @@
 #
 # HEADLESS=1: instead of a server, execute every example notebook with nbclient and
 # write the executed notebooks and their HTML into build/examples/, printing the paths.
+# BUILD picks another build directory (default build).
 set -eu
 cd "$(dirname "$0")/.."
 python=/usr/bin/python3
-prefix=$(pwd)/build/prefix
+build=${BUILD:-build}
+prefix=$(pwd)/$build/prefix
 
 sh tools/deps.sh install demo
-make --no-print-directory
-make --no-print-directory install PREFIX="$prefix"
+make --no-print-directory BUILD="$build"
+make --no-print-directory BUILD="$build" install PREFIX="$prefix"
 "$python" tools/make_demo_data.py examples/data
 export JUPYTER_PATH="$prefix/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 
 if [ "${HEADLESS:-0}" = 1 ]; then
-    exec "$python" tools/run_notebooks.py --html --out build/examples \
+    exec "$python" tools/run_notebooks.py --html --out "$build/examples" \
         examples/notebooks/*.ipynb
 fi
 
