@@ -21,6 +21,7 @@ static const struct family {
     const cmd_spec_t *specs; /* table ended by a row with name == NULL */
 } families[] = {
     {"tensor", cmd_tensor_specs},
+    {"widgets", cmd_widget_specs},
 };
 
 #define NFAMILIES (sizeof families / sizeof families[0])

@@ -48,6 +48,7 @@ typedef struct cmd_spec {
 } cmd_spec_t;
 
 extern const cmd_spec_t cmd_tensor_specs[];
+extern const cmd_spec_t cmd_widget_specs[];
 
 const cmd_spec_t *commands_find(const char *name);
 size_t commands_count(void);

@@ -14,6 +14,7 @@
 
 #include "kernel.h"
 #include "util.h"
+#include "widget.h"
 
 /* Set by SIGINT, read (and cleared) by the interpreter's long loops and the dispatcher.
  */
@@ -75,9 +76,10 @@ int main(int argc, char **argv) {
         kernel_fini(&k);
         return 1;
     }
-    /* Widgets install their hook and comm targets here once they exist, e.g.
-     * widget_install(&k). */
+    /* The widget host registers the widget comm targets and the out->widget hook. */
+    widget_host_t *widgets = widget_host_new(&k);
     int rc = kernel_run(&k);
+    widget_host_free(widgets);
     kernel_fini(&k);
     return rc == 0 ? 0 : 1;
 }
