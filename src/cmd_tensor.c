@@ -632,8 +632,8 @@ static int cmd_help(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         if (l > width)
             width = l;
     }
-    if (width > 40)
-        width = 40;
+    if (width > 30)
+        width = 30;
     for (size_t i = 0; i < commands_count(); i++) {
         const cmd_spec_t *s = commands_at(i);
         const char *f = commands_family(s);
@@ -641,8 +641,11 @@ static int cmd_help(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
             buf_printf(&b, "%s%s magics:\n", fam ? "\n" : "", f);
             fam = f;
         }
-        buf_printf(&b, "  %-*s  %s\n", width, s->usage ? s->usage : s->name,
-                   s->help ? s->help : "");
+        const char *u = s->usage ? s->usage : s->name;
+        if ((int)strlen(u) > width) /* a long usage gets its help on the next line */
+            buf_printf(&b, "  %s\n  %-*s  %s\n", u, width, "", s->help ? s->help : "");
+        else
+            buf_printf(&b, "  %-*s  %s\n", width, u, s->help ? s->help : "");
     }
     buf_puts(&b, "\nstatements:\n");
     buf_printf(&b, "  %-*s  %s\n", width, "NAME = EXPR",
@@ -661,26 +664,94 @@ static int cmd_help(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
 /* =====================================================================================
  */
 
+/* Resolves `text` when it names a token list, possibly indexed with one integer or
+ * slice (Python list semantics): fills `out` with the selected strings and sets *single
+ * for an integer index. Returns 1 when it is a token list, 0 when it is not (nothing
+ * done), -1 with an IndexError. */
+static int strings_expr(cmd_ctx_t *ctx, const parse_stmt_t *st, const char *text, int col,
+                        strlist_t *out, int *single, err_t *err) {
+    parse_expr_t pe;
+    if (parse_expr(text, st->line, col, &pe, NULL) < 0)
+        return 0;
+    const store_entry_t *e = store_get(ctx->store, pe.name);
+    int rc = 0;
+    *single = 0;
+    if (!e || e->kind != STORE_STRINGS)
+        goto out;
+    rc = -1;
+    int64_t n = (int64_t)e->strings.n;
+    if (!pe.has_index) {
+        for (int64_t i = 0; i < n; i++)
+            strlist_push(out, e->strings.items[i]);
+        rc = 1;
+        goto out;
+    }
+    const tensor_index_t *it = &pe.idx[0];
+    if (pe.nidx > 1) {
+        err_set_at(err, st->line, pe.idx[1].col, "IndexError",
+                   "too many indices for token list '%s': it is 1-dimensional, but %d "
+                   "were indexed",
+                   pe.name, pe.nidx);
+        goto out;
+    }
+    if (it->kind == TI_INT) {
+        int64_t i = it->i < 0 ? it->i + n : it->i;
+        if (i < 0 || i >= n) {
+            err_set_at(err, st->line, it->col, "IndexError",
+                       "index %" PRId64
+                       " is out of bounds for token list '%s' with size %" PRId64,
+                       it->i, pe.name, n);
+            goto out;
+        }
+        strlist_push(out, e->strings.items[i]);
+        *single = 1;
+    } else if (it->kind == TI_SLICE) {
+        int64_t step = it->step, start, stop;
+        if (step > 0) {
+            start = !it->has_start ? 0 : it->start < 0 ? it->start + n : it->start;
+            stop = !it->has_stop ? n : it->stop < 0 ? it->stop + n : it->stop;
+            start = start < 0 ? 0 : start > n ? n : start;
+            stop = stop < 0 ? 0 : stop > n ? n : stop;
+            for (int64_t i = start; i < stop; i += step)
+                strlist_push(out, e->strings.items[i]);
+        } else {
+            start = !it->has_start ? n - 1 : it->start < 0 ? it->start + n : it->start;
+            stop = !it->has_stop ? -1 : it->stop < 0 ? it->stop + n : it->stop;
+            start = start < -1 ? -1 : start > n - 1 ? n - 1 : start;
+            stop = stop < -1 ? -1 : stop > n - 1 ? n - 1 : stop;
+            for (int64_t i = start; i > stop; i += step)
+                strlist_push(out, e->strings.items[i]);
+        }
+    } else {
+        err_set_at(err, st->line, it->col, "IndexError",
+                   "token lists take an integer or a slice, not '...' or None");
+        goto out;
+    }
+    rc = 1;
+out:
+    parse_expr_fini(&pe);
+    return rc;
+}
+
 /* Runs `NAME = EXPR`: binds a view of the expression (sharing memory, source "view of
  * EXPR"), or a copy of a token list. Returns 0, or -1 with err. */
 int cmd_assign(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     const parse_word_t *w = &st->args[0];
-    const store_entry_t *e = store_get(ctx->store, w->text);
     if (!store_name_valid(st->name)) {
         err_set_at(err, st->line, st->col, "ValueError", "'%s' is not a valid name",
                    st->name);
         return -1;
     }
     char *source = xasprintf("view of %s", w->text);
-    int rc;
-    if (e && e->kind == STORE_STRINGS) {
-        strlist_t l = STRLIST_INIT;
-        for (size_t i = 0; i < e->strings.n; i++)
-            strlist_push(&l, e->strings.items[i]);
+    int rc, single;
+    strlist_t l = STRLIST_INIT;
+    int is_strings = strings_expr(ctx, st, w->text, w->col, &l, &single, err);
+    if (is_strings < 0) {
+        rc = -1;
+    } else if (is_strings) {
         free(source);
         source = xasprintf("copy of %s", w->text);
         rc = store_put_strings(ctx->store, st->name, &l, source, err);
-        strlist_fini(&l);
     } else {
         tensor_t *t = cmd_tensor_arg(ctx, st, w->text, w->col, err);
         rc = t ? store_put_tensor(ctx->store, st->name, t, source, err) : -1;
@@ -689,6 +760,7 @@ int cmd_assign(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         err->line = st->line;
         err->col = st->col;
     }
+    strlist_fini(&l);
     free(source);
     return rc;
 }
@@ -785,8 +857,17 @@ int cmd_show(cmd_ctx_t *ctx, const parse_stmt_t *st, int last, err_t *err) {
     const parse_word_t *w = &st->args[0];
     const store_entry_t *e = store_get(ctx->store, w->text);
     buf_t b = BUF_INIT;
-    if (e && e->kind == STORE_STRINGS) {
-        show_strings(&e->strings, &b);
+    strlist_t l = STRLIST_INIT;
+    int single = 0;
+    int is_strings = strings_expr(ctx, st, w->text, w->col, &l, &single, err);
+    if (is_strings < 0)
+        return -1;
+    if (is_strings) {
+        if (single)
+            put_repr(&b, l.items[0]);
+        else
+            show_strings(&l, &b);
+        strlist_fini(&l);
     } else if (e && e->kind == STORE_TABLE) {
         show_table(ctx, e, &b);
     } else {
