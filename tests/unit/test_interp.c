@@ -120,10 +120,10 @@ static void test_complete_magics_flags(void) {
     fixture_t f;
     fx_init(&f);
     size_t s, e;
-    char *r = complete(&f, "%he", &s, &e);
+    char *r = complete(&f, "%hel", &s, &e);
     CHECK_EQ_STR(r, "%help");
     CHECK_EQ_INT(s, 0);
-    CHECK_EQ_INT(e, 3);
+    CHECK_EQ_INT(e, 4);
     free(r);
     r = complete(&f, "%echo hi\n  %s", &s, &e);
     CHECK_EQ_STR(r, "%save");
@@ -481,6 +481,93 @@ static void test_tensor_arg(void) {
     fx_fini(&f);
 }
 
-CHECK_MAIN(test_complete_magics_flags, test_complete_names, test_complete_paths,
-           test_inspect, test_is_complete, test_run_and_interrupt, test_commands_table,
-           test_bind_and_flags, test_tensor_arg)
+/* Every line of tests/data/index_cases.txt (made by numpy: "shape | items | result")
+ * through the language: `y = x[items]` on x = arange(prod(shape)).reshape(shape) must
+ * give numpy's shape and values, or numpy's error message. */
+static void test_numpy_index_cases(void) {
+    FILE *fp = fopen("tests/data/index_cases.txt", "r");
+    if (!fp)
+        SKIP("tests/data/index_cases.txt not found (run from the repository root)");
+    char line[1024];
+    int ncases = 0;
+    while (fgets(line, sizeof line, fp)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || !strchr(line, '|'))
+            continue;
+        char *shape_s = line, *items_s = strchr(line, '|');
+        *items_s++ = '\0';
+        char *want = strchr(items_s, '|');
+        if (!want)
+            continue;
+        *want++ = '\0';
+        while (*want == ' ')
+            want++;
+        int64_t shape[TENSOR_MAX_DIMS];
+        int ndim = 0;
+        for (char *p = shape_s; *p;) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            if (!*p)
+                break;
+            shape[ndim++] = strtoll(p, &p, 10);
+        }
+        buf_t code = BUF_INIT;
+        buf_puts(&code, "y = x[");
+        for (char *p = items_s; *p; p++) {
+            if (*p == ' ')
+                continue;
+            if (*p == ';')
+                buf_puts(&code, ", ");
+            else if (*p != '_')
+                buf_putc(&code, *p);
+        }
+        buf_puts(&code, "]\ny");
+        if (strcmp(buf_str(&code), "y = x[]\ny") == 0) { /* numpy's x[()] */
+            buf_reset(&code);
+            buf_puts(&code, "y = x\ny");
+        }
+        store_t *store = store_new(0);
+        put_tensor(store, "x", DT_I64, ndim, shape);
+        rec_t rec;
+        memset(&rec, 0, sizeof rec);
+        out_t out = {&rec, r_stream, r_display, r_result, r_clear, NULL, NULL};
+        interp_t in = {store, &out, NULL};
+        err_t err;
+        int rc = interp_run(&in, buf_str(&code), &err);
+        if (strncmp(want, "error=", 6) == 0) {
+            CHECK_EQ_INT(rc, -1);
+            CHECK_EQ_STR(err.msg, want + 6);
+            CHECK_EQ_STR(err_kind(&err), "IndexError");
+        } else {
+            CHECK_EQ_INT(rc, 0);
+            const store_entry_t *y = store_get(store, "y");
+            CHECK(y != NULL);
+            if (rc != 0 || !y) {
+                fprintf(stderr, "  case: %s -> %s\n", buf_str(&code), err.msg);
+            } else {
+                buf_t got = BUF_INIT;
+                char shp[160];
+                tensor_format_shape(y->tensor, shp, sizeof shp);
+                buf_printf(&got, "shape=%s values=", shp);
+                for (int64_t i = 0; i < tensor_numel(y->tensor); i++)
+                    buf_printf(&got, "%s%.0f", i ? "," : "",
+                               tensor_get_flat(y->tensor, i));
+                CHECK_EQ_STR(buf_str(&got), want);
+                /* A view shares memory with x. */
+                CHECK(y->tensor->mem == store_get(store, "x")->tensor->mem);
+                buf_fini(&got);
+            }
+        }
+        ncases++;
+        buf_fini(&code);
+        buf_fini(&rec.text);
+        buf_fini(&rec.html);
+        store_free(store);
+    }
+    fclose(fp);
+    CHECK(ncases >= 20);
+}
+
+CHECK_MAIN(test_numpy_index_cases, test_complete_magics_flags, test_complete_names,
+           test_complete_paths, test_inspect, test_is_complete, test_run_and_interrupt,
+           test_commands_table, test_bind_and_flags, test_tensor_arg)
