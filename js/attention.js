@@ -162,7 +162,7 @@ function render({ model, el: host }) {
   root.dataset.tiles = "0";
   const bar = el("div", `${ROOT}-bar`, root);
   el("span", `${ROOT}-title`, bar, model.get("title") || model.get("tensor"));
-  el("span", `${ROOT}-shape`, bar, `[${shape.join(", ")}] ${model.get("dtype") || ""}`);
+  el("span", `${ROOT}-shape`, bar, `[${(model.get("tensor_shape") || shape).join(", ")}] ${model.get("dtype") || ""}`);
   let layerSel = null;
   if (model.get("has_layers")) {
     const lab = el("label", `${ROOT}-ctl`, bar, "layer ");
@@ -376,13 +376,15 @@ function render({ model, el: host }) {
   function tileKey(l, h, z, x, y) {
     return `${l}|${h}|${z}|${x}|${y}|${styleKey()}`;
   }
-  function drawTile(ctx, img, z, x, y) {
+  function drawTile(ctx, img, z, x, y, opaque) {
     const span = TS * 2 ** z, b = 2 ** z;
     const cx = x * span, cy = y * span;
     const wCells = Math.min(img.width * b, K - cx), hCells = Math.min(img.height * b, Q - cy);
     // source pixels covering exactly wCells x hCells cells (the last may be partial)
     const sw = wCells / b, sh = hCells / b;
-    ctx.drawImage(img, 0, 0, sw, sh, (cx - ox) * scale, (cy - oy) * scale, wCells * scale, hCells * scale);
+    const dx = (cx - ox) * scale, dy = (cy - oy) * scale, dw = wCells * scale, dh = hCells * scale;
+    if (opaque) ctx.clearRect(dx, dy, dw, dh); // translucent mask cells must not show the backdrop
+    ctx.drawImage(img, 0, 0, sw, sh, dx, dy, dw, dh);
   }
   function draw() {
     if (!alive) return;
@@ -405,7 +407,7 @@ function render({ model, el: host }) {
     for (let y = y0; y <= y1; y++)
       for (let x = x0; x <= x1; x++) {
         const img = tileCache.get(tileKey(l, h, z, x, y));
-        if (img) drawTile(ctx, img, z, x, y);
+        if (img) drawTile(ctx, img, z, x, y, true);
         else requestTile(l, h, z, x, y);
       }
     // the plane's outline

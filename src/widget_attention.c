@@ -100,6 +100,10 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
         return -1;
     int rc = cmd_widget_attention_dims(t, expr, a->dims, err);
     a->ndim = t->ndim;
+    json_t *tshape = json_array();
+    for (int i = 0; i < t->ndim; i++)
+        json_array_append_new(tshape, json_integer(t->shape[i]));
+    json_object_set_new(state, "tensor_shape", tshape);
     char dt[16];
     snprintf(dt, sizeof dt, "%s", dtype_name(t->dtype));
     tensor_free(t);
