@@ -8,6 +8,7 @@
  * ctx->out. They never touch the filesystem except through tensor_io, and never keep a
  * pointer into the store beyond the call. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,14 +345,20 @@ static void describe_table(cmd_ctx_t *ctx, const store_entry_t *e, buf_t *out) {
                            : c->kind == STORE_STRINGS ? "str"
                            : c->kind == STORE_TENSOR  ? dtype_name(c->tensor->dtype)
                                                       : "?";
-        buf_printf(out, "  %-12s%s  (%s)\n", e->strings.items[i], what, full);
+        buf_printf(out, "  %-12s%-8s (%s)\n", e->strings.items[i], what, full);
         free(full);
     }
     buf_printf(out, "  source      %s\n", e->source ? e->source : "");
 }
 
+/* A number as numpy prints it in a summary: 6 significant digits, nan, inf, -inf. */
 static void fmt_num(char *out, size_t cap, double v) {
-    snprintf(out, cap, "%.6g", v);
+    if (isnan(v))
+        snprintf(out, cap, "nan");
+    else if (isinf(v))
+        snprintf(out, cap, v > 0 ? "inf" : "-inf");
+    else
+        snprintf(out, cap, "%.6g", v);
 }
 
 /* Writes a description of `text` (a resident name or NAME[index]) into out: kind,
@@ -816,9 +823,11 @@ static void show_table(cmd_ctx_t *ctx, const store_entry_t *e, buf_t *b) {
             if (c == 0)
                 s = xasprintf("%zu", r);
             else if (col && col->kind == STORE_TENSOR &&
-                     (int64_t)r < tensor_numel(col->tensor))
-                s = xasprintf("%.6g", tensor_get_flat(col->tensor, (int64_t)r));
-            else if (col && col->kind == STORE_STRINGS && r < col->strings.n)
+                     (int64_t)r < tensor_numel(col->tensor)) {
+                char num[32];
+                fmt_num(num, sizeof num, tensor_get_flat(col->tensor, (int64_t)r));
+                s = xstrdup(num);
+            } else if (col && col->kind == STORE_STRINGS && r < col->strings.n)
                 s = xstrdup(col->strings.items[r]);
             else
                 s = xstrdup("");
