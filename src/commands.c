@@ -22,6 +22,7 @@ static const struct family {
 } families[] = {
     {"tensor", cmd_tensor_specs},
     {"widgets", cmd_widget_specs},
+    {"analysis", cmd_analysis_specs},
 };
 
 #define NFAMILIES (sizeof families / sizeof families[0])

@@ -49,6 +49,7 @@ typedef struct cmd_spec {
 
 extern const cmd_spec_t cmd_tensor_specs[];
 extern const cmd_spec_t cmd_widget_specs[];
+extern const cmd_spec_t cmd_analysis_specs[];
 
 const cmd_spec_t *commands_find(const char *name);
 size_t commands_count(void);

@@ -36,10 +36,16 @@
 #include "widget_js.h"
 
 extern const widget_kind_t widget_attention_kind;
+extern const widget_kind_t widget_pca_kind;
+extern const widget_kind_t widget_lens_kind;
+extern const widget_kind_t widget_explore_kind;
 
 /* Every widget kind this kernel can open. Add new kinds here. */
 static const widget_kind_t *const kinds[] = {
     &widget_attention_kind,
+    &widget_pca_kind,
+    &widget_lens_kind,
+    &widget_explore_kind,
 };
 
 struct widget {

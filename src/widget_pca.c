@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+/* widget_pca.c -- the PCA scatter widget kind: coordinates, labels, hover, selection.
+ *
+ * %pca stores its results (PREFIX.coords [n, k], PREFIX.explained_variance_ratio) and
+ * opens this kind with their prefix; the front end (js/pca.js) draws up to 10^6 points
+ * itself and asks for what it needs. Every request carries an `id` echoed in the reply:
+ *
+ *   {type:"points", id, pcx, pcy}  -> {n, pcx, pcy} + buffers [x float32[n], y
+ * float32[n]] {type:"labels", id}            -> {kind, names, vmin, vmax} + buffer
+ * uint8[n] (categories) or float32[n] (values), none for "none" {type:"hover", id, index}
+ * -> {index, text, label}: the token in context {type:"select", id, pcx, pcy, x0, x1, y0,
+ * y1}
+ *                                  -> {count, name, first}: the points inside the box are
+ *                                     stored as PREFIX.selection (int64 indices)
+ *
+ * Coordinates travel as float32 binary buffers, never JSON lists. Names are resolved
+ * again on every request; a malformed request gets {type:"error", id, error}. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd_analysis.h"
+#include "commands.h"
+#include "msg.h"
+#include "widget.h"
+
+typedef struct pca_w {
+    char *prefix; /* results prefix: PREFIX.coords, ... */
+    char *labels; /* labels name or NULL */
+    char *hover;  /* token list name or NULL */
+    int64_t seq;  /* sequence length for hover contexts (0 = none) */
+} pca_w_t;
+
+static void pca_free(void *p) {
+    pca_w_t *a = p;
+    if (!a)
+        return;
+    free(a->prefix);
+    free(a->labels);
+    free(a->hover);
+    free(a);
+}
+
+static const char *trait(const out_widget_t *spec, const char *key) {
+    for (size_t i = 0; i < spec->n; i++)
+        if (spec->keys[i] && strcmp(spec->keys[i], key) == 0)
+            return spec->values[i];
+    return NULL;
+}
+
+static char *opt_dup(const char *s) {
+    return s && *s ? xstrdup(s) : NULL;
+}
+
+/* The coords tensor [n, k] of the widget, checked. New view or NULL with err. */
+static tensor_t *coords(widget_t *w, const pca_w_t *a, err_t *err) {
+    char nm[256];
+    snprintf(nm, sizeof nm, "%s.coords", a->prefix);
+    tensor_t *c = cmd_analysis_tensor(widget_store(w), nm, err);
+    if (c && (c->ndim != 2 || c->shape[1] < 1)) {
+        err_set(err, "ShapeError", "'%s' is not [n, k] any more", nm);
+        tensor_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err) {
+    const char *prefix = trait(spec, "prefix");
+    if (!prefix || !*prefix) {
+        err_set(err, "WidgetError", "pca widget without results");
+        return -1;
+    }
+    pca_w_t *a = xcalloc(1, sizeof *a);
+    a->prefix = xstrdup(prefix);
+    a->labels = opt_dup(trait(spec, "labels"));
+    a->hover = opt_dup(trait(spec, "hover"));
+    const char *s = trait(spec, "seq");
+    a->seq = s ? strtoll(s, NULL, 10) : 0;
+    widget_set_data(w, a);
+    tensor_t *c = coords(w, a, err);
+    if (!c)
+        return -1;
+    int64_t n = c->shape[0], k = c->shape[1];
+    tensor_free(c);
+    char nm[256];
+    snprintf(nm, sizeof nm, "%s.explained_variance_ratio", a->prefix);
+    tensor_t *e = cmd_analysis_tensor(widget_store(w), nm, err);
+    if (!e)
+        return -1;
+    json_t *evr = json_array();
+    for (int64_t i = 0; i < k && i < tensor_numel(e); i++)
+        json_array_append_new(evr, json_real(tensor_get_flat(e, i)));
+    tensor_free(e);
+    analysis_labels_t lab;
+    if (cmd_analysis_labels(widget_store(w), a->labels, n, &lab, err) < 0) {
+        json_decref(evr);
+        return -1;
+    }
+    json_object_set_new(state, "prefix", json_string(a->prefix));
+    json_object_set_new(state, "n", json_integer(n));
+    json_object_set_new(state, "k", json_integer(k));
+    json_object_set_new(state, "evr", evr);
+    json_object_set_new(state, "pcx", json_integer(0));
+    json_object_set_new(state, "pcy", json_integer(k > 1 ? 1 : 0));
+    json_object_set_new(state, "label_kind",
+                        json_string(lab.kind == LABELS_CATEGORY ? "category"
+                                    : lab.kind == LABELS_VALUE  ? "value"
+                                                                : "none"));
+    json_object_set_new(state, "labels", json_string(a->labels ? a->labels : ""));
+    json_object_set_new(state, "hover", json_string(a->hover ? a->hover : ""));
+    const char *title = trait(spec, "title");
+    json_object_set_new(state, "title",
+                        msg_text(title ? title : "", title ? strlen(title) : 0));
+    char sel[256];
+    snprintf(sel, sizeof sel, "%s.selection", a->prefix);
+    json_object_set_new(state, "selection_name", json_string(sel));
+    json_object_set_new(state, "selected", json_integer(0));
+    cmd_analysis_labels_fini(&lab);
+    return 0;
+}
+
+/* ==== requests =======================================================================
+ */
+
+static json_t *reply_new(const char *type, json_t *id) {
+    json_t *r = json_object();
+    json_object_set_new(r, "type", json_string(type));
+    json_object_set(r, "id", id);
+    return r;
+}
+
+/* Integer field in lo..hi; 0 or -1 with why. */
+static int field_int(json_t *c, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                     char *why, size_t cap) {
+    json_t *v = json_object_get(c, key);
+    double d = json_is_integer(v) ? (double)json_integer_value(v)
+               : json_is_real(v)  ? json_real_value(v)
+                                  : (double)NAN;
+    if (!v || !json_is_number(v)) {
+        snprintf(why, cap, "missing or non-numeric field '%s'", key);
+        return -1;
+    }
+    if (!(d == floor(d)) || d < (double)lo || d > (double)hi) {
+        snprintf(why, cap, "field '%s' must be an integer in %lld..%lld", key,
+                 (long long)lo, (long long)hi);
+        return -1;
+    }
+    *out = (int64_t)d;
+    return 0;
+}
+
+static int field_real(json_t *c, const char *key, double *out, char *why, size_t cap) {
+    json_t *v = json_object_get(c, key);
+    if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+        snprintf(why, cap, "field '%s' must be a finite number", key);
+        return -1;
+    }
+    *out = json_number_value(v);
+    return 0;
+}
+
+/* Column j of coords [n, k] as float32 into dst[n]. */
+static void column(const tensor_t *c, int64_t j, float *dst) {
+    int64_t n = c->shape[0];
+    for (int64_t i = 0; i < n; i++) {
+        int64_t idx[2] = {i, j};
+        dst[i] = (float)tensor_get(c, idx);
+    }
+}
+
+static void req_points(widget_t *w, const tensor_t *c, json_t *req, json_t *id) {
+    char why[160];
+    int64_t k = c->shape[1], n = c->shape[0], pcx, pcy;
+    if (field_int(req, "pcx", 0, k - 1, &pcx, why, sizeof why) < 0 ||
+        field_int(req, "pcy", 0, k - 1, &pcy, why, sizeof why) < 0) {
+        widget_send_error(w, id, "points: %s", why);
+        return;
+    }
+    float *xy = util_try_malloc((size_t)(2 * (n ? n : 1)) * sizeof(float));
+    if (!xy) {
+        widget_send_error(w, id, "points: out of memory for %lld points", (long long)n);
+        return;
+    }
+    column(c, pcx, xy);
+    column(c, pcy, xy + n);
+    json_t *r = reply_new("points", id);
+    json_object_set_new(r, "n", json_integer(n));
+    json_object_set_new(r, "pcx", json_integer(pcx));
+    json_object_set_new(r, "pcy", json_integer(pcy));
+    wire_blob_t blobs[2] = {{(unsigned char *)xy, (size_t)n * sizeof(float)},
+                            {(unsigned char *)(xy + n), (size_t)n * sizeof(float)}};
+    widget_send(w, r, blobs, 2);
+    free(xy);
+}
+
+static void req_labels(widget_t *w, const pca_w_t *a, int64_t n, json_t *id) {
+    analysis_labels_t lab;
+    err_t err;
+    err_clear(&err);
+    if (cmd_analysis_labels(widget_store(w), a->labels, n, &lab, &err) < 0) {
+        widget_send_error(w, id, "labels: %s", err.msg);
+        return;
+    }
+    json_t *r = reply_new("labels", id);
+    json_t *names = json_array();
+    for (size_t i = 0; i < lab.names.n; i++)
+        json_array_append_new(names,
+                              msg_text(lab.names.items[i], strlen(lab.names.items[i])));
+    json_object_set_new(r, "names", names);
+    json_object_set_new(r, "vmin", json_real(lab.vmin));
+    json_object_set_new(r, "vmax", json_real(lab.vmax));
+    wire_blob_t blob = {NULL, 0};
+    if (lab.kind == LABELS_CATEGORY) {
+        json_object_set_new(r, "kind", json_string("category"));
+        blob.data = lab.cat;
+        blob.len = (size_t)n;
+    } else if (lab.kind == LABELS_VALUE) {
+        json_object_set_new(r, "kind", json_string("value"));
+        blob.data = (unsigned char *)lab.values;
+        blob.len = (size_t)n * sizeof(float);
+    } else {
+        json_object_set_new(r, "kind", json_string("none"));
+    }
+    widget_send(w, r, blob.data ? &blob : NULL, blob.data ? 1 : 0);
+    cmd_analysis_labels_fini(&lab);
+}
+
+static void req_hover(widget_t *w, const pca_w_t *a, int64_t n, json_t *req, json_t *id) {
+    char why[160];
+    int64_t i;
+    if (field_int(req, "index", 0, n - 1, &i, why, sizeof why) < 0) {
+        widget_send_error(w, id, "hover: %s", why);
+        return;
+    }
+    buf_t text = BUF_INIT;
+    if (a->hover) {
+        const store_entry_t *e = store_get(widget_store(w), a->hover);
+        if (e && e->kind == STORE_STRINGS && (int64_t)e->strings.n == n)
+            cmd_analysis_context(&e->strings, i, 6, a->seq, &text);
+    }
+    if (!text.len)
+        buf_printf(&text, "#%lld", (long long)i);
+    json_t *r = reply_new("hover", id);
+    json_object_set_new(r, "index", json_integer(i));
+    json_object_set_new(r, "text", msg_text(buf_str(&text), text.len));
+    analysis_labels_t lab;
+    err_t err;
+    if (a->labels &&
+        cmd_analysis_labels(widget_store(w), a->labels, n, &lab, &err) == 0) {
+        char v[64];
+        if (lab.kind == LABELS_CATEGORY) {
+            const char *nm = lab.names.items[lab.cat[i]];
+            json_object_set_new(r, "label", msg_text(nm, strlen(nm)));
+        } else if (lab.kind == LABELS_VALUE) {
+            snprintf(v, sizeof v, "%.4g", (double)lab.values[i]);
+            json_object_set_new(r, "label", json_string(v));
+        }
+        cmd_analysis_labels_fini(&lab);
+    }
+    widget_send(w, r, NULL, 0);
+    buf_fini(&text);
+}
+
+static int inside(double x, double y, double x0, double x1, double y0, double y1) {
+    return x >= x0 && x <= x1 && y >= y0 && y <= y1;
+}
+
+static void req_select(widget_t *w, const pca_w_t *a, const tensor_t *c, json_t *req,
+                       json_t *id) {
+    char why[160];
+    int64_t k = c->shape[1], n = c->shape[0], pcx, pcy;
+    double x0, x1, y0, y1;
+    if (field_int(req, "pcx", 0, k - 1, &pcx, why, sizeof why) < 0 ||
+        field_int(req, "pcy", 0, k - 1, &pcy, why, sizeof why) < 0 ||
+        field_real(req, "x0", &x0, why, sizeof why) < 0 ||
+        field_real(req, "x1", &x1, why, sizeof why) < 0 ||
+        field_real(req, "y0", &y0, why, sizeof why) < 0 ||
+        field_real(req, "y1", &y1, why, sizeof why) < 0) {
+        widget_send_error(w, id, "select: %s", why);
+        return;
+    }
+    if (x0 > x1) {
+        double t = x0;
+        x0 = x1;
+        x1 = t;
+    }
+    if (y0 > y1) {
+        double t = y0;
+        y0 = y1;
+        y1 = t;
+    }
+    float *xs = xmalloc((size_t)(n ? n : 1) * sizeof(float));
+    float *ys = xmalloc((size_t)(n ? n : 1) * sizeof(float));
+    column(c, pcx, xs);
+    column(c, pcy, ys);
+    int64_t m = 0;
+    for (int64_t i = 0; i < n; i++)
+        m += inside((double)xs[i], (double)ys[i], x0, x1, y0, y1);
+    err_t err;
+    err_clear(&err);
+    int64_t shape[1] = {m};
+    tensor_t *t = tensor_new(DT_I64, 1, shape, &err);
+    json_t *first = json_array();
+    if (t) {
+        int64_t *out = (int64_t *)(void *)t->data, j = 0;
+        for (int64_t i = 0; i < n; i++)
+            if (inside((double)xs[i], (double)ys[i], x0, x1, y0, y1)) {
+                out[j++] = i;
+                if (j <= 10)
+                    json_array_append_new(first, json_integer(i));
+            }
+    }
+    free(xs);
+    free(ys);
+    char nm[256];
+    snprintf(nm, sizeof nm, "%s.selection", a->prefix);
+    if (!t || store_put_tensor(widget_store(w), nm, t, "box selection in the PCA view",
+                               &err) < 0) {
+        json_decref(first);
+        widget_send_error(w, id, "select: %s", err.msg);
+        return;
+    }
+    json_t *r = reply_new("selected", id);
+    json_object_set_new(r, "count", json_integer(m));
+    json_object_set_new(r, "name", json_string(nm));
+    json_object_set_new(r, "first", first);
+    widget_send(w, r, NULL, 0);
+    widget_set(w, "selected", json_integer(m));
+}
+
+static void on_custom(widget_t *w, json_t *c, const wire_blob_t *buffers, size_t nbuf) {
+    UNUSED(buffers);
+    UNUSED(nbuf);
+    pca_w_t *a = widget_data(w);
+    if (!json_is_object(c)) {
+        widget_send_error(w, NULL, "a request must be a JSON object");
+        return;
+    }
+    json_t *id = json_object_get(c, "id");
+    if (!id || (!json_is_string(id) && !json_is_number(id)))
+        id = json_null();
+    const char *type = json_string_value(json_object_get(c, "type"));
+    if (!type) {
+        widget_send_error(w, id, "request without a 'type' string");
+        return;
+    }
+    err_t err;
+    err_clear(&err);
+    tensor_t *t = coords(w, a, &err);
+    if (!t) {
+        widget_send_error(w, id, "%.40s: %s", type, err.msg);
+        return;
+    }
+    if (strcmp(type, "points") == 0)
+        req_points(w, t, c, id);
+    else if (strcmp(type, "labels") == 0)
+        req_labels(w, a, t->shape[0], id);
+    else if (strcmp(type, "hover") == 0)
+        req_hover(w, a, t->shape[0], c, id);
+    else if (strcmp(type, "select") == 0)
+        req_select(w, a, t, c, id);
+    else
+        widget_send_error(w, id, "unknown request type '%.40s'", type);
+    tensor_free(t);
+}
+
+static int fallback(widget_t *w, buf_t *png, int *width, int *height, err_t *err) {
+    pca_w_t *a = widget_data(w);
+    return cmd_analysis_pca_picture(
+        widget_store(w), a->prefix, a->labels, (int)widget_get_int(w, "pcx", 0),
+        (int)widget_get_int(w, "pcy", 1), png, width, height, err);
+}
+
+/* The PCA kind: see the file comment for its requests. */
+const widget_kind_t widget_pca_kind = {
+    "pca", "pca.js", "widget.css", init, on_custom, NULL, fallback, pca_free,
+};
