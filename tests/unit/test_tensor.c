@@ -209,6 +209,81 @@ static void test_index(void) {
     tensor_free(s);
 }
 
+/* Parses one item of tests/data/index_cases.txt: "3", "-1", "2:_:-1", "...", "None". */
+static tensor_index_t parse_item(const char *s) {
+    tensor_index_t it = {.kind = TI_INT};
+    if (strcmp(s, "...") == 0) {
+        it.kind = TI_ELLIPSIS;
+    } else if (strcmp(s, "None") == 0) {
+        it.kind = TI_NEWAXIS;
+    } else if (strchr(s, ':')) {
+        char a[32] = "", b[32] = "", c[32] = "";
+        sscanf(s, "%31[^:]:%31[^:]:%31s", a, b, c);
+        it.kind = TI_SLICE;
+        it.has_start = strcmp(a, "_") != 0;
+        it.start = it.has_start ? atoll(a) : 0;
+        it.has_stop = strcmp(b, "_") != 0;
+        it.stop = it.has_stop ? atoll(b) : 0;
+        it.step = strcmp(c, "_") != 0 ? atoll(c) : 1;
+    } else {
+        it.i = atoll(s);
+    }
+    return it;
+}
+
+/* Every case of tests/data/index_cases.txt (written by numpy) gives numpy's shape and
+ * values, or numpy's error text. */
+static void test_index_numpy_cases(void) {
+    FILE *f = fopen("tests/data/index_cases.txt", "r");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    char line[1024];
+    int ncases = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *p1 = strstr(line, " | "), *p2 = p1 ? strstr(p1 + 3, " | ") : NULL;
+        if (!p2)
+            continue;
+        *p1 = *p2 = '\0';
+        const char *shape_s = line, *items_s = p1 + 3, *want = p2 + 3;
+        int64_t shape[TENSOR_MAX_DIMS];
+        int ndim = 0;
+        for (const char *q = shape_s; *q; q = strchr(q, ',') ? strchr(q, ',') + 1 : "")
+            shape[ndim++] = atoll(q);
+        tensor_t *x = arange(DT_I64, ndim, shape);
+        tensor_index_t items[16];
+        int n = 0;
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", items_s);
+        for (char *tok = strtok(buf, ";"); tok && n < 16; tok = strtok(NULL, ";"))
+            items[n++] = parse_item(tok);
+        err_t err;
+        err_clear(&err);
+        tensor_t *r = tensor_index(x, items, n, &err);
+        buf_t got = BUF_INIT;
+        if (r) {
+            char shp[128];
+            tensor_format_shape(r, shp, sizeof shp);
+            buf_printf(&got, "shape=%s values=", shp);
+            for (int64_t i = 0; i < tensor_numel(r); i++)
+                buf_printf(&got, "%s%.0f", i ? "," : "", tensor_get_flat(r, i));
+        } else {
+            buf_printf(&got, "error=%s", err.msg);
+        }
+        if (strcmp(buf_str(&got), want) != 0)
+            fprintf(stderr, "  case [%s][%s]: got %s, numpy %s\n", shape_s, items_s,
+                    buf_str(&got), want);
+        CHECK_EQ_STR(buf_str(&got), want);
+        buf_fini(&got);
+        tensor_free(r);
+        tensor_free(x);
+        ncases++;
+    }
+    fclose(f);
+    CHECK(ncases >= 30);
+}
+
 static void test_index_errors(void) {
     int64_t shape[2] = {12, 5};
     tensor_t *x = arange(DT_F32, 2, shape);
@@ -377,4 +452,4 @@ static void test_format(void) {
 }
 
 CHECK_MAIN(test_dtypes, test_f16, test_bf16, test_new_and_errors, test_index,
-           test_index_errors, test_copy_and_read, test_format)
+           test_index_numpy_cases, test_index_errors, test_copy_and_read, test_format)
