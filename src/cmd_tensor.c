@@ -8,6 +8,7 @@
  * ctx->out. They never touch the filesystem except through tensor_io, and never keep a
  * pointer into the store beyond the call. */
 #include <inttypes.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +109,7 @@ static void describe_item_line(buf_t *b, const char *name, int width, store_kind
     if (kind == STORE_TENSOR && t) {
         char shp[160];
         tensor_format_shape(t, shp, sizeof shp);
-        buf_printf(b, "%-8s %s\n", dtype_name(t->dtype), shp);
+        buf_printf(b, "%-9s%s\n", dtype_name(t->dtype), shp);
     } else if (kind == STORE_STRINGS) {
         buf_printf(b, "token list, %zu string%s\n", strings->n,
                    strings->n == 1 ? "" : "s");
@@ -130,6 +131,8 @@ static int is_column_item(const tensor_io_result_t *r, const char *name) {
     }
     return 0;
 }
+
+#define LOAD_LIST_MAX 40 /* names %load lists one per line */
 
 static int cmd_load(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     const parse_word_t *path = &st->args[0];
@@ -174,11 +177,19 @@ static int cmd_load(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
             shown++;
     buf_printf(&b, "loaded %zu name%s from %s\n", shown, shown == 1 ? "" : "s",
                path->text);
+    /* A TransformerLens cache has hundreds of names: list the first LOAD_LIST_MAX. */
+    size_t listed = 0;
     for (size_t i = 0; i < r.n; i++) {
         tensor_io_item_t *it = &r.items[i];
-        if (!is_column_item(&r, it->name))
-            describe_item_line(&b, it->name, width, it->kind, it->tensor, &it->strings,
-                               it->nrows);
+        if (is_column_item(&r, it->name))
+            continue;
+        if (listed++ == LOAD_LIST_MAX) {
+            buf_printf(&b, "  ... and %zu more (%%who lists them)\n",
+                       shown - LOAD_LIST_MAX);
+            break;
+        }
+        describe_item_line(&b, it->name, width, it->kind, it->tensor, &it->strings,
+                           it->nrows);
     }
     for (size_t i = 0; i < r.notes.n; i++)
         buf_printf(&b, "note: %s\n", r.notes.items[i]);
@@ -252,12 +263,33 @@ static void who_fill(const store_entry_t *e, who_row_t *r) {
     }
 }
 
+/* Does `name` match the %who pattern: a glob when it has * ? or [, else a prefix? */
+static int who_match(const char *pat, const char *name) {
+    if (!pat)
+        return 1;
+    if (strpbrk(pat, "*?["))
+        return fnmatch(pat, name, 0) == 0;
+    return strncmp(name, pat, strlen(pat)) == 0;
+}
+
 static int cmd_who(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
-    UNUSED(st);
     UNUSED(err);
-    size_t n = store_count(ctx->store);
-    if (n == 0) {
+    const char *pat = st->nargs ? st->args[0].text : NULL;
+    size_t total = store_count(ctx->store), n = 0;
+    if (total == 0) {
         emit(ctx, 1, "no resident names; load some with %load PATH\n");
+        return 0;
+    }
+    const store_entry_t **ents = xcalloc(total, sizeof *ents);
+    for (size_t i = 0; i < total; i++)
+        if (who_match(pat, store_at(ctx->store, i)->name))
+            ents[n++] = store_at(ctx->store, i);
+    if (n == 0) {
+        char *msg = xasprintf("no resident name matches '%s' (%zu name%s resident)\n",
+                              pat, total, total == 1 ? "" : "s");
+        emit(ctx, 1, msg);
+        free(msg);
+        free(ents);
         return 0;
     }
     who_row_t *rows = xcalloc(n, sizeof *rows);
@@ -267,7 +299,7 @@ static int cmd_who(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     for (int c = 0; c < 6; c++)
         w[c] = (int)strlen(head[c]);
     for (size_t i = 0; i < n; i++) {
-        who_fill(store_at(ctx->store, i), &rows[i]);
+        who_fill(ents[i], &rows[i]);
         const char *cells[6] = {rows[i].name,  rows[i].kind,  rows[i].dtype,
                                 rows[i].shape, rows[i].bytes, rows[i].source};
         for (int c = 0; c < 6; c++)
@@ -302,15 +334,17 @@ static int cmd_who(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     char heap[32], mapped[32];
     util_format_bytes(store_heap_bytes(ctx->store), heap, sizeof heap);
     util_format_bytes(store_mapped_bytes(ctx->store), mapped, sizeof mapped);
-    buf_printf(&t, "%zu name%s; %s on the heap, %s mapped from files\n", n,
-               n == 1 ? "" : "s", heap, mapped);
-    buf_printf(&h,
-               "</tbody></table><p>%zu name%s; %s on the heap, %s mapped from files</p>",
-               n, n == 1 ? "" : "s", heap, mapped);
+    char *count = n == total ? xasprintf("%zu name%s", n, n == 1 ? "" : "s")
+                             : xasprintf("%zu of %zu names", n, total);
+    buf_printf(&t, "%s; %s on the heap, %s mapped from files\n", count, heap, mapped);
+    buf_printf(&h, "</tbody></table><p>%s; %s on the heap, %s mapped from files</p>",
+               count, heap, mapped);
     emit_bundle(ctx, buf_str(&t), buf_str(&h), 0);
     buf_fini(&t);
     buf_fini(&h);
+    free(count);
     free(rows);
+    free(ents);
     return 0;
 }
 
@@ -927,8 +961,11 @@ const cmd_spec_t cmd_tensor_specs[] = {
      ".npy (one tensor, named after the file or NAME), .json (a list of strings becomes\n"
      "a token list, records become a table NAME.COLUMN), .jsonl (records, one a line).\n"
      "Everything is loaded or nothing is: a bad file leaves the store as it was."},
-    {"who", cmd_who, 0, 0, 0, "", "%who",
-     "list resident names: kind, dtype, shape, bytes, source", NULL},
+    {"who", cmd_who, 0, 1, 0, "", "%who [PATTERN]",
+     "list resident names: kind, dtype, shape, bytes, source",
+     "PATTERN keeps the names starting with it (%who blocks.3.) or matching it as a "
+     "glob\n"
+     "(%who blocks.*.hook_resid_post)."},
     {"info", cmd_info, 1, 1, 0, "", "%info NAME",
      "shape, dtype, strides, memory, source and statistics of a name or view",
      "NAME may be indexed: %info x[0, :5]. Statistics (min, max, mean, std over finite\n"

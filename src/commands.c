@@ -23,6 +23,7 @@ static const struct family {
     {"tensor", cmd_tensor_specs},
     {"widgets", cmd_widget_specs},
     {"analysis", cmd_analysis_specs},
+    {"plots", cmd_plot_specs},
 };
 
 #define NFAMILIES (sizeof families / sizeof families[0])

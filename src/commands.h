@@ -48,6 +48,7 @@ typedef struct cmd_spec {
 } cmd_spec_t;
 
 extern const cmd_spec_t cmd_tensor_specs[];
+extern const cmd_spec_t cmd_plot_specs[];
 extern const cmd_spec_t cmd_widget_specs[];
 extern const cmd_spec_t cmd_analysis_specs[];
 

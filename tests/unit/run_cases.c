@@ -129,6 +129,7 @@ static int write_file(const char *dir, const char *name, const char *text) {
  *   zeros.safetensors  z: float32 [4] = [0, 0, 0, 0]
  *   toks.json          ["The", " cat", " sat"]
  *   metrics.jsonl      three records {"step", "loss"}
+ *   many.safetensors   t00 .. t44: float32 [4] zeros (more than %load lists)
  *   bad.safetensors    a header announcing 16 bytes of JSON, then 7 bytes */
 static int make_fixtures(const char *dir) {
     int64_t s1[] = {2, 3, 4}, s2[] = {5}, s3[] = {1, 2, 3, 3}, s4[] = {4};
@@ -149,6 +150,18 @@ static int make_fixtures(const char *dir) {
     const tensor_t *zt[] = {z};
     snprintf(path, sizeof path, "%s/zeros.safetensors", dir);
     if (tensor_io_save_safetensors(path, zn, zt, 1, &err) < 0)
+        rc = -1;
+    /* many.safetensors: t00 .. t44, each a copy of z. */
+    const char *mn[45];
+    const tensor_t *mt[45];
+    char mnames[45][8];
+    for (int i = 0; i < 45; i++) {
+        snprintf(mnames[i], sizeof mnames[i], "t%02d", i);
+        mn[i] = mnames[i];
+        mt[i] = z;
+    }
+    snprintf(path, sizeof path, "%s/many.safetensors", dir);
+    if (tensor_io_save_safetensors(path, mn, mt, 45, &err) < 0)
         rc = -1;
     if (rc < 0)
         fprintf(stderr, "run_cases: cannot write fixtures: %s\n", err.msg);
