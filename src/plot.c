@@ -163,6 +163,7 @@ typedef struct axes {
     double x0, x1;   /* data range along x */
     double y0, y1;   /* data range along y (log10 of it when logy) */
     int logy;
+    int integer_y; /* 1: y ticks at whole numbers only (counts) */
     double xt[PLOT_MAX_TICKS], yt[PLOT_MAX_TICKS];
     int nxt, nyt;
     double xstep, ystep;
@@ -581,7 +582,7 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
     ch = grid.h / (double)rows;
     /* Square cells unless that would waste most of the space. */
     double sq = fmin(cw, ch);
-    if (fmax(cw, ch) / sq < 3) {
+    if (fmax(cw, ch) / sq < 1.6) {
         cw = ch = sq;
         double nw = cw * (double)cols, nh = ch * (double)rows;
         grid.h = nh;
@@ -823,8 +824,8 @@ int plot_bars(render_t *r, plot_rect_t area, const plot_bars_t *b, err_t *err) {
     if (hi == lo)
         hi = lo + 1;
     double w = hi - lo;
-    lo -= w * (b->value_labels ? 0.12 : 0.04) * (lo < 0);
-    hi += w * (b->value_labels ? 0.12 : 0.04) * (hi > 0);
+    lo -= w * (b->value_labels ? 0.2 : 0.04) * (lo < 0);
+    hi += w * (b->value_labels ? 0.2 : 0.04) * (hi > 0);
     render_text_style_t ns = style(FONT_TICK, RENDER_RIGHT, RENDER_MIDDLE);
     ns.max_width = fmin(220, area.w * 0.35);
     double barh = (area.h - 40 - (empty(b->xlabel) ? 0 : FONT_LABEL + 8)) / (double)b->n;
@@ -930,7 +931,7 @@ int plot_hist(render_t *r, plot_rect_t area, const plot_hist_t *h, err_t *err) {
     for (int k = 0; k < h->bins; k++)
         cmax = fmax(cmax, cnt[k]);
     plot_title(r, &area, h->title);
-    axes_t a = {.x0 = lo, .x1 = hi, .logy = h->logy};
+    axes_t a = {.x0 = lo, .x1 = hi, .logy = h->logy, .integer_y = 1};
     fix_range(&a.x0, &a.x1, 0.03);
     if (h->logy) {
         a.y0 = -0.1;

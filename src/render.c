@@ -2,7 +2,7 @@
 /* render.c -- drawing surfaces, text and image output on cairo + pango.
  *
  * A PNG drawing is an image surface at 2x the logical size (sharp on high-DPI screens),
- * encoded with cairo's PNG stream writer into a buf_t; an SVG drawing is an SVG stream
+ * encoded by a small zlib-based writer into a buf_t; an SVG drawing is an SVG stream
  * surface writing into a buf_t. (Replaying one recording surface into both leaks in
  * cairo 1.16's SVG backend, so a figure wanting both formats is drawn twice.) Text
  * is laid out by pango so fontconfig picks fallback fonts (CJK, Arabic, emoji) per
@@ -17,6 +17,7 @@
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <string.h>
+#include <zlib.h>
 
 struct render {
     int width, height;        /* logical size in px */
@@ -132,6 +133,131 @@ struct _cairo *render_cairo(render_t *r) {
     return r->cr;
 }
 
+/* ---- PNG encoding ----------------------------------------------------------------- */
+
+static void put_be32(unsigned char *p, uint32_t v) {
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+static void put_chunk(buf_t *out, const char *type, const unsigned char *data,
+                      size_t len) {
+    unsigned char hdr[8];
+    put_be32(hdr, (uint32_t)len);
+    memcpy(hdr + 4, type, 4);
+    buf_append(out, hdr, 8);
+    if (len)
+        buf_append(out, data, len);
+    uLong crc = crc32(0L, (const Bytef *)type, 4);
+    if (len)
+        crc = crc32(crc, data, (uInt)len);
+    unsigned char c[4];
+    put_be32(c, (uint32_t)crc);
+    buf_append(out, c, 4);
+}
+
+/* Encode an RGB24 image surface as an 8-bit RGB PNG: per row the cheapest of the None,
+ * Sub and Up filters (smallest sum of absolute residuals, libpng's heuristic), then
+ * deflate at level 1: figures are mostly flat areas and thin lines, so this is about
+ * twice as fast as cairo's libpng writer at default settings for ~15% more bytes. The
+ * pHYs chunk records 2x (144 dpi) so viewers that honour it show the logical size. */
+static int encode_png(cairo_surface_t *img, int scale, buf_t *out) {
+    int w = cairo_image_surface_get_width(img), h = cairo_image_surface_get_height(img);
+    int stride = cairo_image_surface_get_stride(img);
+    const unsigned char *px = cairo_image_surface_get_data(img);
+    size_t rowlen = (size_t)w * 3 + 1;
+    unsigned char *rows = util_try_malloc(rowlen * 4);
+    if (!rows)
+        return -1;
+    unsigned char *prev = rows, *cur = rows + rowlen, *sub = rows + 2 * rowlen,
+                  *up = rows + 3 * rowlen;
+    memset(prev, 0, rowlen);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 1, Z_DEFLATED, 15, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(rows);
+        return -1;
+    }
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    buf_append(out, sig, 8);
+    unsigned char ihdr[13];
+    put_be32(ihdr, (uint32_t)w);
+    put_be32(ihdr + 4, (uint32_t)h);
+    ihdr[8] = 8;  /* bit depth */
+    ihdr[9] = 2;  /* RGB */
+    ihdr[10] = 0; /* deflate */
+    ihdr[11] = 0; /* adaptive filtering */
+    ihdr[12] = 0; /* no interlace */
+    put_chunk(out, "IHDR", ihdr, 13);
+    unsigned char phys[9];
+    uint32_t ppm = (uint32_t)(3780 * scale); /* 96 dpi x scale, in pixels per metre */
+    put_be32(phys, ppm);
+    put_be32(phys + 4, ppm);
+    phys[8] = 1;
+    put_chunk(out, "pHYs", phys, 9);
+    buf_t idat = BUF_INIT;
+    unsigned char zbuf[65536];
+    int rc = 0;
+    for (int y = 0; y < h && rc == 0; y++) {
+        const uint32_t *src =
+            (const uint32_t *)(const void *)(px + (size_t)y * (size_t)stride);
+        cur[0] = 0;
+        for (int x = 0; x < w; x++) {
+            uint32_t v = src[x];
+            cur[1 + 3 * x] = (unsigned char)(v >> 16);
+            cur[2 + 3 * x] = (unsigned char)(v >> 8);
+            cur[3 + 3 * x] = (unsigned char)v;
+        }
+        unsigned long snone = 0, ssub = 0, sup = 0;
+        sub[0] = 1;
+        up[0] = 2;
+        sub[1] = cur[1];
+        sub[2] = cur[2];
+        sub[3] = cur[3];
+        for (size_t i = 4; i < rowlen; i++) /* plain loops the compiler vectorises */
+            sub[i] = (unsigned char)(cur[i] - cur[i - 3]);
+        for (size_t i = 1; i < rowlen; i++)
+            up[i] = (unsigned char)(cur[i] - prev[i]);
+        for (size_t i = 1; i < rowlen; i++) {
+            int a = (signed char)cur[i], b = (signed char)sub[i], c = (signed char)up[i];
+            snone += (unsigned long)(a < 0 ? -a : a);
+            ssub += (unsigned long)(b < 0 ? -b : b);
+            sup += (unsigned long)(c < 0 ? -c : c);
+        }
+        const unsigned char *best = cur;
+        if (ssub < snone && ssub <= sup)
+            best = sub;
+        else if (sup < snone)
+            best = up;
+        z.next_in = (Bytef *)best;
+        z.avail_in = (uInt)rowlen;
+        int flush = y == h - 1 ? Z_FINISH : Z_NO_FLUSH;
+        do {
+            z.next_out = zbuf;
+            z.avail_out = sizeof zbuf;
+            int zr = deflate(&z, flush);
+            if (zr == Z_STREAM_ERROR) {
+                rc = -1;
+                break;
+            }
+            buf_append(&idat, zbuf, sizeof zbuf - z.avail_out);
+        } while (z.avail_out == 0 || (flush == Z_FINISH && z.avail_in > 0));
+        unsigned char *t = prev;
+        prev = cur;
+        cur = t;
+    }
+    deflateEnd(&z);
+    if (rc == 0) {
+        put_chunk(out, "IDAT", (const unsigned char *)idat.data, idat.len);
+        put_chunk(out, "IEND", NULL, 0);
+    }
+    buf_fini(&idat);
+    free(rows);
+    return rc;
+}
+
 /* render_png -- append the PNG of a render_new drawing to out (RGB, scale x the logical
  * size). Drawing may continue afterwards. Returns 0, or -1 with err set for an SVG
  * drawing or when cairo fails (out may then hold a partial image to discard). */
@@ -142,8 +268,8 @@ int render_png(render_t *r, buf_t *out, err_t *err) {
     }
     cairo_surface_flush(r->surface);
     cairo_status_t st = cairo_status(r->cr);
-    if (st == CAIRO_STATUS_SUCCESS)
-        st = cairo_surface_write_to_png_stream(r->surface, write_buf, out);
+    if (st == CAIRO_STATUS_SUCCESS && encode_png(r->surface, r->scale, out) < 0)
+        st = CAIRO_STATUS_NO_MEMORY;
     if (st != CAIRO_STATUS_SUCCESS) {
         err_set(err, "ValueError", "cannot encode the figure as PNG: %s",
                 cairo_status_to_string(st));
