@@ -340,14 +340,37 @@ int cmd_flag_long(const parse_stmt_t *st, const char *name, long dflt, long *out
     return 0;
 }
 
+static const char *kind_phrase(store_kind_t k);
+
 static void name_error(const cmd_ctx_t *ctx, const char *name, int line, int col,
                        err_t *err) {
     const char *near = store_suggest(ctx->store, name);
-    if (near)
+    if (near) {
         err_set_at(err, line, col, "NameError",
                    "name '%s' is not defined; did you mean '%s'?", name, near);
-    else
-        err_set_at(err, line, col, "NameError", "name '%s' is not defined", name);
+        return;
+    }
+    /* x.shape, x.dtype, ...: a Python habit on a resident x. */
+    const char *dot = strrchr(name, '.');
+    while (dot) {
+        char *base = xstrndup(name, (size_t)(dot - name));
+        const store_entry_t *e = store_get(ctx->store, base);
+        if (e) {
+            err_set_at(err, line, col, "NameError",
+                       "name '%s' is not defined ('%s' is %s with no attribute '%s'; "
+                       "%%info %s or %s? describes it)",
+                       name, base, kind_phrase(e->kind), dot + 1, base, base);
+            free(base);
+            return;
+        }
+        const char *prev = NULL;
+        for (const char *q = name; q < dot; q++)
+            if (*q == '.')
+                prev = q;
+        free(base);
+        dot = prev;
+    }
+    err_set_at(err, line, col, "NameError", "name '%s' is not defined", name);
 }
 
 static const char *kind_phrase(store_kind_t k) {

@@ -873,6 +873,13 @@ int parse_expr(const char *text, int line, int col, parse_expr_t *out, err_t *er
     }
     p++;
     skip_ws(&p);
+    if (*p == '[') {
+        err_set_at(err, line, col + (int)(p - text), "SyntaxError",
+                   "chained indexing is not supported: write all indices in one pair of "
+                   "brackets, as in %.*s[0, 1]",
+                   (int)(ne - ns), ns);
+        return -1;
+    }
     if (*p) {
         describe(p, what, sizeof what);
         err_set_at(err, line, col + (int)(p - text), "SyntaxError",

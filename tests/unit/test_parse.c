@@ -259,7 +259,7 @@ static void test_expr(void) {
     expr_bad("x[1.5]", 3, "IndexError", "found '1.5'");
     expr_bad("x[a]", 3, "SyntaxError", "expected an index");
     expr_bad("x[0]y", 5, "SyntaxError", "unexpected 'y' after ']'");
-    expr_bad("x[0][1]", 5, "SyntaxError", "unexpected '['");
+    expr_bad("x[0][1]", 5, "SyntaxError", "chained indexing is not supported");
     expr_bad("3x", 1, "SyntaxError", "expected a name, found '3x'");
     expr_bad("", 1, "SyntaxError", "expected a name, found the end");
     expr_bad("x[99999999999999999999]", 3, "IndexError", "too large");
