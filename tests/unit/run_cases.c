@@ -16,7 +16,7 @@
  * "===" in the cell part starts another cell run on the same store. The output is
  * compared line by line with the expected output, trailing blanks ignored; an expected
  * line "..." matches any number of lines, and a line ending in "..." matches any line
- * that starts with the text before it. `$TMP` in a case is a scratch directory that
+ * that starts with the text before it (blanks before the "..." ignored). `$TMP` in a case is a scratch directory that
  * holds the fixtures written at start-up (see make_fixtures). Lines before the first
  * "###" are comments. Prints "cases: N passed, N failed". */
 #include <dirent.h>
@@ -240,7 +240,10 @@ static int match_lines(const strlist_t *exp, size_t ei, const strlist_t *act, si
         if (ai >= act->n)
             return 0;
         if (el > 3 && strcmp(e + el - 3, "...") == 0) {
-            if (strncmp(e, act->items[ai], el - 3) != 0)
+            size_t pl = el - 3; /* "text ..." and "text..." both mean "starts with text" */
+            while (pl > 0 && e[pl - 1] == ' ')
+                pl--;
+            if (strncmp(e, act->items[ai], pl) != 0)
                 return 0;
         } else if (strcmp(e, act->items[ai]) != 0) {
             return 0;
