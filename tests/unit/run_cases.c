@@ -16,9 +16,11 @@
  * "===" in the cell part starts another cell run on the same store. The output is
  * compared line by line with the expected output, trailing blanks ignored; an expected
  * line "..." matches any number of lines, and a line ending in "..." matches any line
- * that starts with the text before it (blanks before the "..." ignored). `$TMP` in a case is a scratch directory that
- * holds the fixtures written at start-up (see make_fixtures). Lines before the first
- * "###" are comments. Prints "cases: N passed, N failed". */
+ * that starts with the text before it (blanks before the "..." ignored).
+ *
+ * `$TMP` in a case is a scratch directory holding the fixtures written at start-up (see
+ * make_fixtures). Lines before the first "###" are comments. Cases run from the
+ * repository root, so tests/data/... paths work. Prints "cases: N passed, N failed". */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,7 +242,8 @@ static int match_lines(const strlist_t *exp, size_t ei, const strlist_t *act, si
         if (ai >= act->n)
             return 0;
         if (el > 3 && strcmp(e + el - 3, "...") == 0) {
-            size_t pl = el - 3; /* "text ..." and "text..." both mean "starts with text" */
+            size_t pl =
+                el - 3; /* "text ..." and "text..." both mean "starts with text" */
             while (pl > 0 && e[pl - 1] == ' ')
                 pl--;
             if (strncmp(e, act->items[ai], pl) != 0)
