@@ -15,6 +15,7 @@
 #include "kernel.h"
 #include "util.h"
 #include "widget.h"
+#include "widget.h"
 
 /* Set by SIGINT, read (and cleared) by the interpreter's long loops and the dispatcher.
  */
