@@ -8,7 +8,7 @@
 #include "util.h"
 #include "wire.h"
 
-#define MSG_PROTOCOL_VERSION "5.3"
+#define MSG_PROTOCOL_VERSION "5.5"
 
 typedef struct msg_session {
     char id[37];       /* one uuid4 per kernel process, used on every channel */
