@@ -79,6 +79,10 @@ typedef struct tensor_index {
     int col;                   /* source column for error messages, 0 if unknown */
 } tensor_index_t;
 
+/* Creation. tensor_new zeroes a heap tensor ("MemoryError" when too large).
+ * tensor_wrap takes ownership of one reference to `mem` (pass tensor_mem_ref(m) to
+ * keep yours); strides NULL means C order. Views (tensor_view, tensor_index) share
+ * the memory and stay valid after the tensor they came from is freed. */
 tensor_t *tensor_new(dtype_t dt, int ndim, const int64_t *shape, err_t *err);
 tensor_t *tensor_wrap(tensor_mem_t *mem, char *data, dtype_t dt, int ndim,
                       const int64_t *shape, const int64_t *strides);
@@ -99,9 +103,12 @@ void tensor_set_flat(tensor_t *t, int64_t i, double v);
 void tensor_read_f32(const tensor_t *t, float *dst); /* all elements, C order */
 void tensor_read_f64(const tensor_t *t, double *dst);
 void tensor_copy_to(const tensor_t *t, dtype_t dt, void *dst); /* C order, converted */
+/* n elements at p, stride bytes apart, as doubles: the row primitive for kernels. */
 void tensor_load_f64(dtype_t dt, const char *p, int64_t n, int64_t stride, double *dst);
 
 void tensor_format_shape(const tensor_t *t, char *out, size_t cap); /* "[12, 64, 64]" */
+/* numpy-repr-like text: "tensor([[0.1 , 0.25], ...], dtype=float32, shape=[2, 2])";
+ * summarised with "..." when numel > 1000 (edge_items <= 0 means 3). */
 void tensor_format(const tensor_t *t, buf_t *out, int64_t edge_items);
 
 #endif
