@@ -66,9 +66,20 @@ install() {
             return 1
         }
     fi
-    echo "deps: installing $need"
     $sudo apt-get update
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $need
+    # A package this release does not have (e.g. on an older Ubuntu) is reported and
+    # skipped, so the rest still installs; the stage that needs it will say what failed.
+    have=""
+    for p in $need; do
+        if apt-cache policy "$p" 2>/dev/null | grep -q 'Candidate: [^(]'; then
+            have="$have $p"
+        else
+            echo "deps: warning: no package '$p' in this distribution's archive; skipped" >&2
+        fi
+    done
+    [ -n "$have" ] || return 0
+    echo "deps: installing$have"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends $have
 }
 
 cmd=${1:-list}
