@@ -314,10 +314,14 @@ int safetensors_save(const char *path, const char *const *names,
         for (int d = 0; d < t->ndim; d++)
             json_array_append_new(shape, json_integer((json_int_t)t->shape[d]));
         uint64_t nb = tensor_nbytes(t);
-        json_object_set_new(hdr, names[i],
-                            json_pack("{s:s, s:o, s:[I, I]}", "dtype", st_name(t->dtype),
-                                      "shape", shape, "data_offsets", (json_int_t)off,
-                                      (json_int_t)(off + nb)));
+        json_t *entry =
+            json_pack("{s:s, s:o, s:[I, I]}", "dtype", st_name(t->dtype), "shape", shape,
+                      "data_offsets", (json_int_t)off, (json_int_t)(off + nb));
+        if (json_object_set_new(hdr, names[i], entry) < 0) {
+            err_set(err, "ValueError", "tensor name '%.64s' is not valid UTF-8",
+                    names[i]);
+            goto out;
+        }
         off += nb;
     }
     text = json_dumps(hdr, JSON_COMPACT | JSON_SORT_KEYS);

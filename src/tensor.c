@@ -438,6 +438,8 @@ tensor_t *tensor_index(const tensor_t *t, const tensor_index_t *idx, int n, err_
             axis++;
         } else {
             int64_t size = t->shape[axis], step = it->step, start, stop;
+            if (step < -INT64_MAX) /* as Python does, so -step cannot overflow */
+                step = -INT64_MAX;
             if (!it->has_start)
                 start = step < 0 ? size - 1 : 0;
             else {

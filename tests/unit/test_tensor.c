@@ -196,6 +196,17 @@ static void test_index(void) {
     expect(r, (double[]){11, 8, 3, 0}, 4);
     tensor_free(r);
 
+    ix[0] = S(0, 0, 0, 0, INT64_MIN); /* x[::INT64_MIN]: Python clamps the step */
+    r = tensor_index(x, ix, 1, &err);
+    CHECK_EQ_INT(r->shape[0], 1);
+    expect(r, (double[]){8, 9, 10, 11}, 4);
+    tensor_free(r);
+    ix[0] = S(1, INT64_MIN, 1, INT64_MAX, INT64_MAX); /* x[MIN:MAX:MAX] */
+    r = tensor_index(x, ix, 1, &err);
+    CHECK_EQ_INT(r->shape[0], 1);
+    expect(r, (double[]){0, 1, 2, 3}, 4);
+    tensor_free(r);
+
     /* A view outlives its parent. */
     ix[0] = I(1);
     r = tensor_index(x, ix, 1, &err);
