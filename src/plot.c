@@ -590,6 +590,8 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
     }
     ex = label_every(&xs, cw, font);
     ey = label_every(&ys, ch, font);
+    if (h->grid_out)
+        *h->grid_out = grid;
 
     /* Cells as one image: one pixel per cell, scaled without smoothing. */
     uint32_t *px = util_try_malloc((size_t)(rows * cols) * sizeof *px);

