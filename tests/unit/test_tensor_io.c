@@ -581,6 +581,9 @@ static void test_save_roundtrip(void) {
     const tensor_t *dt[2] = {view, view};
     CHECK_EQ_INT(tensor_io_save_safetensors(out2, dup, dt, 2, &err), -1);
     CHECK_EQ_STR(err_kind(&err), "ValueError");
+    const char *bad_utf8[1] = {"caf\xff"};
+    CHECK_EQ_INT(tensor_io_save_safetensors(out2, bad_utf8, dt, 1, &err), -1);
+    CHECK_CONTAINS(err.msg, "not valid UTF-8");
     CHECK_EQ_INT(tensor_io_save_safetensors("/nonexistent-dir/x.safetensors", names2, ts2,
                                             1, &err),
                  -1);
