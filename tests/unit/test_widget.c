@@ -7,12 +7,6 @@
 
 #include <stdlib.h>
 
-/* fontconfig caches its configuration for the process (the fallback picture draws
- * text); not a leak of ours. */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void) {
-    return "leak:libfontconfig\n";
-}
 
 #define MAXREC 4096
 
