@@ -11,10 +11,10 @@
 #include "util.h"
 
 typedef struct ops_stats {
-    double min, max, mean, std; /* over finite values */
+    double min, max, mean, std;  /* over finite values */
     int64_t nan, posinf, neginf; /* counts of non-finite values */
-    int64_t zeros;              /* exact zeros */
-    int64_t count;              /* elements */
+    int64_t zeros;               /* exact zeros */
+    int64_t count;               /* elements */
 } ops_stats_t;
 
 int ops_stats(const tensor_t *t, ops_stats_t *st, volatile sig_atomic_t *interrupted,

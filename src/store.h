@@ -18,12 +18,12 @@ typedef enum store_kind {
 } store_kind_t;
 
 typedef struct store_entry {
-    char *name;         /* owned; unique key */
-    store_kind_t kind;  /* which of the fields below is used */
-    tensor_t *tensor;   /* STORE_TENSOR: owned */
-    strlist_t strings;  /* STORE_STRINGS: the strings; STORE_TABLE: column names */
-    size_t nrows;       /* STORE_TABLE: rows */
-    char *source;       /* owned: file path, "view of x", "inline", ... */
+    char *name;        /* owned; unique key */
+    store_kind_t kind; /* which of the fields below is used */
+    tensor_t *tensor;  /* STORE_TENSOR: owned */
+    strlist_t strings; /* STORE_STRINGS: the strings; STORE_TABLE: column names */
+    size_t nrows;      /* STORE_TABLE: rows */
+    char *source;      /* owned: file path, "view of x", "inline", ... */
 } store_entry_t;
 
 typedef struct store store_t;
