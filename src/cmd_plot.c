@@ -758,9 +758,12 @@ static int cmd_dla(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     if (cmd_plot_size(st, w, hh, &w, &hh, err) < 0)
         goto out;
     char text[600];
+    buf_t first = BUF_INIT;
+    render_token_label(sn[0], &first);
     snprintf(text, sizeof text,
              "<direct logit attribution: %zu of %lld components, largest %s = %.4g>", k,
-             (long long)n, sn[0], sv[0]);
+             (long long)n, first.data, sv[0]);
+    buf_fini(&first);
     rc = cmd_plot_emit(ctx, st, w, hh, draw_bars, &b, text, err);
 out:
     free(sv);
@@ -1505,6 +1508,12 @@ static int cmd_topk(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
             err, st->line, st->args[0].col, "ShapeError",
             "%%topk needs 1..1000 layers and a non-empty vocabulary; '%s' has shape %s",
             st->args[0].text, shp);
+        goto out;
+    }
+    if (t->ndim == 2 && cmd_flag(st, "pos")) {
+        err_set_at(err, st->line, flag_col(st, "pos"), "ValueError",
+                   "--pos needs [layers, seq, vocab]; '%s' %s is already one position",
+                   st->args[0].text, shp);
         goto out;
     }
     if (t->ndim == 3) {
