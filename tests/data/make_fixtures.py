@@ -167,6 +167,11 @@ um[first + 10:first + 12] = struct.pack("<H", 12)
 write("npz/bad_method.npz", bytes(um))
 
 write("npz/bad_truncated.npz", stored[: len(stored) // 2])
+
+# A member name that is not UTF-8 (patched in the central directory).
+bn = bytearray(stored)
+bn[central_offsets(stored)[0] + 46] = 0xFF
+write("npz/bad_name.npz", bytes(bn))
 write("npz/bad_not_zip.npz", b"this is not a zip file at all, just some text\n" * 2)
 
 # Corrupt deflate stream: garble the compressed bytes of the first member.

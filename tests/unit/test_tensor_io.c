@@ -294,6 +294,7 @@ static void test_npz_bad(void) {
         {"npz/bad_truncated.npz", "FormatError", "no zip end-of-central-directory"},
         {"npz/bad_not_zip.npz", "FormatError", "not a .npz file"},
         {"npz/bad_deflate.npz", "FormatError", "corrupt deflate data in member 'a.npy'"},
+        {"npz/bad_name.npz", "FormatError", "zip member name is not valid UTF-8"},
     };
     check_bad(cases, sizeof cases / sizeof *cases);
 }
