@@ -34,6 +34,31 @@ big[1, np.arange(1, n), np.arange(n - 1)] = 0.75
 big[1, 0, 0] = 1.0
 np.save(out / "big.npy", big)
 
+# a readable demo for the README screenshot: a sentence seen twice, with a
+# previous-token head and an induction head
+words = "ĠWhen ĠMary Ġand ĠJohn Ġwent Ġto Ġthe Ġstore , ĠJohn Ġgave Ġa Ġdrink Ġto ĠMary .".split(" ")
+demo_toks = ["<|endoftext|>"] + words + words
+S2, period = len(demo_toks), len(words)
+qq, kk = np.arange(S2)[:, None], np.arange(S2)[None, :]
+demo = np.zeros((2, 4, S2, S2))
+for l in range(2):
+    for h in range(4):
+        logits = rng.normal(0, 0.6, size=(S2, S2))
+        kind = [["prev", "bos", "local", "prev"], ["bos", "induction", "local", "bos"]][l][h]
+        if kind == "prev":
+            logits += 6.0 * (kk == qq - 1)
+        elif kind == "bos":
+            logits += 5.0 * (kk == 0)
+        elif kind == "local":
+            logits -= 0.5 * np.abs(qq - kk)
+        else:
+            logits += 7.0 * ((kk == qq - period + 1) & (qq >= period)) + 2.5 * (kk == 0)
+        logits[np.triu(np.ones((S2, S2), bool), 1)] = -np.inf
+        e = np.exp(logits - logits.max(-1, keepdims=True))
+        demo[l, h] = e / e.sum(-1, keepdims=True)
+np.save(out / "demo.npy", demo.astype(np.float32))
+(out / "demo_toks.json").write_text(json.dumps(demo_toks))
+
 cells = []
 for l, h, q, k in [(0, 0, 7, 3), (0, 2, 7, 3), (1, 1, 9, 4), (1, 3, 11, 0), (0, 0, 5, 5)]:
     cells.append({"layer": l, "head": h, "q": q, "k": k, "value": float(pat[l, h, q, k])})

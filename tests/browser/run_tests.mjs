@@ -255,6 +255,31 @@ await test("a malformed request from the page gets an error reply; the kernel li
   assert(r.status === "ok", "kernel did not answer after the bad request");
 });
 
+await test("demo view for the README: induction head locked, token view", async () => {
+  await page.evaluate(() => {
+    for (const c of document.querySelectorAll(".cell")) c.style.display = "none";
+  });
+  const s = await page.evaluate(
+    (d) => window.mvz.exec(`%load demo = ${d}/demo.npy\n%load demo_toks = ${d}/demo_toks.json\n%attention demo --tokens demo_toks --layer 1`),
+    dataDir,
+  );
+  assert(s.status === "ok", `execute ${s.status}: ${s.evalue}`);
+  const w = page.locator(".cell").last().locator(".mvz-attn");
+  await w.waitFor({ timeout: 10000 });
+  const root = await w.elementHandle();
+  await page.waitForFunction((el) => el.dataset.ready === "1" && Number(el.dataset.tiles) > 0, root, { timeout: 10000 });
+  await w.locator('.mvz-attn-thumb[data-head="1"]').click();
+  await page.waitForFunction((el) => el.querySelector(".mvz-attn-headname").textContent.includes("L1H1"), root);
+  await hoverCell(w, 27, 12, 33);
+  await shownValue(w, 27, 12, 1);
+  await w.locator('.mvz-attn-tokspan[data-i="27"]').hover();
+  await page.waitForFunction((el) => el.dataset.tokenview === "from:27", root, { timeout: 5000 });
+  const w12 = await w.locator('.mvz-attn-tokspan[data-i="12"]').evaluate((e) => e.dataset.w);
+  assert(parseFloat(w12) > 0.5, `induction target weight ${w12}`);
+  await page.waitForTimeout(200);
+  await w.screenshot({ path: path.join(shots, "attention-demo.png") });
+});
+
 await test("no page errors", async () => {
   assert(pageErrors.length === 0, pageErrors.join(" | "));
 });
