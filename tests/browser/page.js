@@ -107,5 +107,18 @@ async function exec(code) {
   return summary;
 }
 
+/** Displays an existing model (e.g. one restored from the kernel) in a new cell. */
+async function show(modelId) {
+  const cell = document.createElement("div");
+  cell.className = "cell";
+  out.appendChild(cell);
+  const box = document.createElement("div");
+  box.className = "widget-box";
+  cell.appendChild(box);
+  const model = await window.mvz.manager.get_model(modelId);
+  const view = await window.mvz.manager.create_view(model, {});
+  await window.mvz.manager.display_view(view, box);
+}
+
 window.addEventListener("error", (e) => log.push(String(e.message)));
-window.mvz = { start, exec, log, ready: true };
+window.mvz = { start, exec, show, log, ready: true };

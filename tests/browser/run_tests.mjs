@@ -280,6 +280,40 @@ await test("demo view for the README: induction head locked, token view", async 
   await w.screenshot({ path: path.join(shots, "attention-demo.png") });
 });
 
+await test("reload: a fresh page restores the widget from the kernel (control comm)", async () => {
+  const kernelId = await page.evaluate(() => window.mvz.kernel.id);
+  const page2 = await context.newPage();
+  page2.on("pageerror", (e) => pageErrors.push(`page2: ${e}`));
+  try {
+    await page2.goto(url);
+    await page2.waitForFunction(() => window.mvz && window.mvz.ready, null, { timeout: 20000 });
+    await page2.evaluate((id) => window.mvz.start(id), kernelId);
+    const ids = await page2.evaluate(async () => {
+      await window.mvz.manager._loadFromKernel();
+      return Object.keys(window.mvz.manager._models);
+    });
+    assert(ids.includes(summary.model_ids[0]), `restored ${ids} lacks ${summary.model_ids[0]}`);
+    await page2.evaluate((id) => window.mvz.show(id), summary.model_ids[0]);
+    const w = page2.locator(".mvz-attn").first();
+    await w.waitFor({ timeout: 10000 });
+    const root = await w.elementHandle();
+    await page2.waitForFunction((el) => el.dataset.ready === "1" && Number(el.dataset.tiles) > 0, root, { timeout: 10000 });
+    const box = await w.locator(".mvz-attn-overlay").boundingBox();
+    const c = expected.cells[3]; // layer 1 (the layer chosen before the reload), head 3
+    await w.locator(`.mvz-attn-thumb[data-head="${c.head}"]`).click();
+    await page2.mouse.move(box.x + (c.k + 0.5) * 40, box.y + (c.q + 0.5) * 40);
+    const info = await w.locator(".mvz-attn-info").elementHandle();
+    await page2.waitForFunction(
+      ([el, q, k]) => el.dataset.q === String(q) && el.dataset.k === String(k) && el.dataset.value !== "…",
+      [info, c.q, c.k], { timeout: 10000 });
+    const v = await w.locator(".mvz-attn-info").evaluate((el) => el.dataset.value);
+    assert(f32(parseFloat(v)) === f32(c.value), `restored view shows ${v}, want ${c.value}`);
+    await page2.screenshot({ path: path.join(shots, "attention-restored.png") });
+  } finally {
+    await page2.close();
+  }
+});
+
 await test("no page errors", async () => {
   assert(pageErrors.length === 0, pageErrors.join(" | "));
 });
