@@ -33,7 +33,9 @@ int tensor_io_save_safetensors(const char *path, const char *const *names,
                                const tensor_t *const *tensors, size_t n, err_t *err);
 
 /* In-memory parsers (also the fuzz entry points). `mem` may be NULL, in which case the
- * result copies what it needs; otherwise tensors reference `mem`. */
+ * result copies what it needs; otherwise tensors reference `mem` (they still copy
+ * big-endian or unaligned data). On failure the result is empty (nothing to free);
+ * on success the caller finalises it. Errors: "FormatError", "MemoryError". */
 int tensor_io_parse_npy(tensor_mem_t *mem, const char *data, size_t len, tensor_t **out,
                         err_t *err);
 int tensor_io_parse_npz(const char *data, size_t len, const char *name,
