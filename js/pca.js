@@ -71,6 +71,29 @@ function niceTicks(lo, hi, n) {
   return out;
 }
 
+/** Writes one square of r x r device pixels per point into px (ABGR words, row stride
+ * pw). A plain function over typed arrays, so the engine keeps it monomorphic. */
+function splat(px, pw, xs, ys, ax, bx, ay, by, x0, x1, y0, y1, r, cat, pal, val, vmin, vscale, vir, sel, def) {
+  const n = xs.length;
+  const npal = pal.length;
+  for (let i = 0; i < n; i++) {
+    const X = (xs[i] * ax + bx) | 0;
+    const Y = (ys[i] * ay + by) | 0;
+    if (X < x0 || X >= x1 || Y < y0 || Y >= y1) continue;
+    let c = def;
+    if (cat !== null) c = pal[cat[i] % npal];
+    else if (val !== null) {
+      let q = ((val[i] - vmin) * vscale) | 0;
+      c = vir[q < 0 ? 0 : q > 63 ? 63 : q];
+    }
+    if (sel !== null && sel[i] === 0) c = 0xffd8d8d8;
+    let o = Y * pw + X;
+    if (r === 1) px[o] = c;
+    else
+      for (let a = 0; a < r; a++, o += pw) for (let b = 0; b < r; b++) px[o + b] = c;
+  }
+}
+
 class PcaView {
   constructor(model, root) {
     this.model = model;
@@ -290,35 +313,24 @@ class PcaView {
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, PW, PH);
     if (!this.x) return;
-    const img = ctx.getImageData(0, 0, PW, PH);
+    if (!this.img || this.img.width !== PW || this.img.height !== PH) this.img = new ImageData(PW, PH);
+    const img = this.img;
     const px = new Uint32Array(img.data.buffer);
+    px.fill(0xffffffff);
     const n = this.x.length;
-    const big = n > 200000;
-    const r = big ? 1 : n > 20000 ? 2 : 3; // square size in device px
-    const left = PAD.l * d, right = (W - PAD.r) * d, top = PAD.t * d, bottom = (H - PAD.b) * d;
-    // precompute colours (ABGR little-endian)
+    const r = n > 200000 ? 1 : n > 20000 ? 2 : 3; // square size in device px
     const rgba = (c) => 0xff000000 | ((c & 0xff) << 16) | (c & 0xff00) | ((c >> 16) & 0xff);
-    const pal = TAB20.map(rgba);
-    const vir = [];
+    const vir = new Uint32Array(64);
     for (let i = 0; i < 64; i++) {
       const c = viridis(i / 63);
-      vir.push(rgba((Math.round(c[0]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[2])));
+      vir[i] = rgba((Math.round(c[0]) << 16) | (Math.round(c[1]) << 8) | Math.round(c[2]));
     }
-    const def = rgba(0x1f77b4);
-    const vspan = this.val && this.vmax > this.vmin ? this.vmax - this.vmin : 1;
     const ax = this.view.sx * d, bx = (PAD.l + (W - PAD.l - PAD.r) / 2) * d - this.view.cx * ax;
     const ay = -this.view.sy * d, by = (PAD.t + (H - PAD.t - PAD.b) / 2) * d - this.view.cy * ay;
-    const sel = this.selected;
-    for (let i = 0; i < n; i++) {
-      const X = (this.x[i] * ax + bx) | 0, Y = (this.y[i] * ay + by) | 0;
-      if (X < left || X >= right - r || Y < top || Y >= bottom - r) continue;
-      let c = def;
-      if (this.cat) c = pal[this.cat[i] % pal.length];
-      else if (this.val) c = vir[Math.max(0, Math.min(63, (((this.val[i] - this.vmin) / vspan) * 63) | 0))];
-      if (sel && !sel[i]) c = 0xffd8d8d8;
-      let o = Y * PW + X;
-      for (let a = 0; a < r; a++, o += PW) for (let b = 0; b < r; b++) px[o + b] = c;
-    }
+    splat(px, PW, this.x, this.y, ax, bx, ay, by, PAD.l * d, (W - PAD.r) * d - r, PAD.t * d,
+      (H - PAD.b) * d - r, r, this.cat, Uint32Array.from(TAB20, rgba), this.val, this.vmin,
+      this.val && this.vmax > this.vmin ? 63 / (this.vmax - this.vmin) : 0, vir,
+      this.selected, rgba(0x1f77b4));
     ctx.putImageData(img, 0, 0);
     // axes and ticks
     ctx.setTransform(d, 0, 0, d, 0, 0);

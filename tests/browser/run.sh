@@ -49,7 +49,17 @@ until /usr/bin/python3 -c "import urllib.request,sys; urllib.request.urlopen('ht
   sleep 0.5
 done
 
+# Every test script runs against the same server; their summaries are added up.
 rc=0
-MVZ_URL="http://127.0.0.1:$port/static/mvz-test.html?token=$token" MVZ_DATA="$work/data" \
-MVZ_SHOTS="$build/screenshots" node "$here/run_tests.mjs" || rc=$?
+for t in run_tests.mjs run_analysis.mjs; do
+  [ -f "$here/$t" ] || continue
+  MVZ_URL="http://127.0.0.1:$port/static/mvz-test.html?token=$token" MVZ_DATA="$work/data" \
+  MVZ_ANALYSIS="$work/analysis" MVZ_SHOTS="$build/screenshots" \
+    node "$here/$t" >"$work/$t.out" 2>&1 || rc=1
+  grep -v '^browser: ' "$work/$t.out" || true
+done
+p=$(cat "$work"/*.mjs.out | sed -n 's/^browser: \([0-9]*\) passed.*/\1/p' | awk '{s+=$1} END{print s+0}')
+f=$(cat "$work"/*.mjs.out | sed -n 's/^browser: [0-9]* passed, \([0-9]*\) failed.*/\1/p' | awk '{s+=$1} END{print s+0}')
+[ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+echo "browser: $p passed, $f failed"
 exit $rc
