@@ -156,7 +156,7 @@ static int make_fixtures(const char *dir) {
     /* many.safetensors: t00 .. t44, each a copy of z. */
     const char *mn[45];
     const tensor_t *mt[45];
-    char mnames[45][8];
+    char mnames[45][16];
     for (int i = 0; i < 45; i++) {
         snprintf(mnames[i], sizeof mnames[i], "t%02d", i);
         mn[i] = mnames[i];
