@@ -45,12 +45,17 @@ int cmd_widget_attention_dims(const tensor_t *t, const char *expr, int64_t dims[
             return -1;
         }
     if (t->ndim == 4 && (t->shape[0] == 1 || strstr(x, "hook_pattern"))) {
-        const char *br = strchr(x, '[');
-        int blen = br ? (int)(br - x) : (int)strlen(x);
-        err_set(err, "ShapeError",
-                "'%s' has shape %s: its first axis looks like a batch axis, not layers; "
-                "select one prompt: %%attention %.*s[0]",
-                x, shp, blen, x);
+        if (strchr(x, '['))
+            err_set(err, "ShapeError",
+                    "'%s' has shape %s: its first axis looks like a batch axis, not "
+                    "layers; select one prompt by indexing it away (X[0] for a [batch, "
+                    "head, q, k] pattern X)",
+                    x, shp);
+        else
+            err_set(err, "ShapeError",
+                    "'%s' has shape %s: its first axis looks like a batch axis, not "
+                    "layers; select one prompt: %%attention %s[0]",
+                    x, shp, x);
         return -1;
     }
     dims[0] = dims[1] = 1;
