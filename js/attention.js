@@ -12,6 +12,7 @@ const ROOT = "mvz-attn";
 const TILE_CACHE_MAX = 600; // decoded tiles kept per view
 const MIN_CELL_PX = 1 / 64; // most zoomed-out scale, CSS px per cell
 const MAX_CELL_PX = 48; // most zoomed-in scale
+const REQUEST_TIMEOUT_MS = 20000;
 
 /** @param {boolean} cond @param {string} msg */
 function assert(cond, msg) {
@@ -78,7 +79,12 @@ class Client {
   request(content) {
     const id = `${this.tag}:${++this.n}`;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      // a reply that never comes (kernel busy, restarted, message dropped) must not
+      // block the tile it was for forever
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) reject(new Error(`no reply to ${content.type} request`));
+      }, REQUEST_TIMEOUT_MS);
+      this.pending.set(id, { resolve, reject, timer });
       this.model.send({ ...content, id });
     });
   }
@@ -87,12 +93,16 @@ class Client {
     const p = this.pending.get(content.id);
     if (!p) return; // another view's reply, or one we gave up on
     this.pending.delete(content.id);
+    clearTimeout(p.timer);
     if (content.type === "error") p.reject(new Error(content.error));
     else p.resolve({ content, buffers });
   }
   dispose() {
     this.model.off("msg:custom", this.onMsg);
-    for (const p of this.pending.values()) p.reject(new Error("view closed"));
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(new Error("view closed"));
+    }
     this.pending.clear();
   }
 }
@@ -189,7 +199,9 @@ function render({ model, el: host }) {
   });
   const rangeLab = el("label", `${ROOT}-ctl`, bar, "range ");
   const vminIn = el("input", `${ROOT}-vmin`, rangeLab);
-  el("span", "", rangeLab, "–");
+  const bar2 = el("canvas", `${ROOT}-colorbar`, rangeLab);
+  bar2.width = 253;
+  bar2.height = 1;
   const vmaxIn = el("input", `${ROOT}-vmax`, rangeLab);
   for (const i of [vminIn, vmaxIn]) {
     i.type = "number";
@@ -321,7 +333,10 @@ function render({ model, el: host }) {
           thumbCache.set(key, img);
           if (alive) draw(img);
         })
-        .catch(showError);
+        .catch((e) => {
+          if (t.key === key) t.key = ""; // ask again on the next refresh
+          showError(e);
+        });
     }
     refreshGridMarks();
   }
@@ -465,6 +480,18 @@ function render({ model, el: host }) {
     const d = dpr();
     ctx.setTransform(d, 0, 0, d, 0, 0);
     ctx.clearRect(0, 0, VIEW, VIEW);
+    if (hoverTok >= 0) {
+      // the hovered token's row (what it attends to) or column (who attends to it)
+      ctx.fillStyle = "rgba(255, 120, 0, 0.22)";
+      ctx.strokeStyle = "rgba(255, 120, 0, 0.9)";
+      ctx.lineWidth = 1;
+      const r =
+        tokDir === "from"
+          ? [(0 - ox) * scale, (hoverTok - oy) * scale, K * scale, Math.max(scale, 1)]
+          : [(hoverTok - ox) * scale, (0 - oy) * scale, Math.max(scale, 1), Q * scale];
+      ctx.fillRect(...r);
+      ctx.strokeRect(...r);
+    }
     if (!hoverCell) return;
     const [q, k] = hoverCell;
     ctx.strokeStyle = "rgba(255,64,64,0.95)";
@@ -494,11 +521,13 @@ function render({ model, el: host }) {
     const k = Math.floor(ox + px / scale), q = Math.floor(oy + py / scale);
     if (q < 0 || q >= Q || k < 0 || k >= K) {
       hoverCell = null;
+      markTokens(-1, -1);
       drawOverlay();
       return;
     }
     if (hoverCell && hoverCell[0] === q && hoverCell[1] === k) return;
     hoverCell = [q, k];
+    markTokens(q, k);
     drawOverlay();
     const seq = ++hoverSeq;
     const l = layer(), h = shownHead();
@@ -550,6 +579,7 @@ function render({ model, el: host }) {
   on(overlay, "pointerleave", () => {
     if (drag) return;
     hoverCell = null;
+    markTokens(-1, -1);
     drawOverlay();
   });
   on(
@@ -606,6 +636,7 @@ function render({ model, el: host }) {
   on(tokDirBtn, "click", () => {
     tokDir = tokDir === "from" ? "to" : "from";
     refreshTokenColours();
+    drawOverlay();
   });
   function buildTokens() {
     tokBox.textContent = "";
@@ -614,20 +645,42 @@ function render({ model, el: host }) {
       el("span", `${ROOT}-notokens`, tokBox, "no tokens (pass --tokens NAME to label positions)");
       return;
     }
+    const frag = document.createDocumentFragment();
     tokens.forEach((t, i) => {
-      const s = el("span", `${ROOT}-tokspan`, tokBox, showToken(t));
+      const s = el("span", `${ROOT}-tokspan`, frag, showToken(t));
       s.dataset.i = String(i);
       s.title = `position ${i}`;
       tokSpans.push(s);
-      on(s, "mouseenter", () => {
-        hoverTok = i;
-        refreshTokenColours();
-      });
     });
-    on(tokBox, "mouseleave", () => {
-      hoverTok = -1;
-      refreshTokenColours();
-    });
+    tokBox.appendChild(frag);
+  }
+  // one listener for all tokens (sequences can be long)
+  on(tokBox, "mouseover", (ev) => {
+    const s = ev.target.closest ? ev.target.closest(`.${ROOT}-tokspan`) : null;
+    if (!s || !tokBox.contains(s)) return;
+    const i = Number(s.dataset.i);
+    if (i === hoverTok) return;
+    hoverTok = i;
+    refreshTokenColours();
+    drawOverlay();
+  });
+  on(tokBox, "mouseleave", () => {
+    hoverTok = -1;
+    refreshTokenColours();
+    drawOverlay();
+  });
+  let markedToks = [];
+  function markTokens(q, k) {
+    for (const s of markedToks) s.classList.remove(`${ROOT}-tokq`, `${ROOT}-tokk`);
+    markedToks = [];
+    if (q >= 0 && tokSpans[q]) {
+      tokSpans[q].classList.add(`${ROOT}-tokq`);
+      markedToks.push(tokSpans[q]);
+    }
+    if (k >= 0 && tokSpans[k]) {
+      tokSpans[k].classList.add(`${ROOT}-tokk`);
+      markedToks.push(tokSpans[k]);
+    }
   }
   let tokSeq = 0;
   function refreshTokenColours() {
@@ -664,6 +717,29 @@ function render({ model, el: host }) {
       .catch(showError);
   }
 
+  // ---- colour bar ----------------------------------------------------------------------------
+  let barKey = "";
+  function refreshColorbar() {
+    const cmap = model.get("cmap");
+    if (cmap === barKey) return;
+    barKey = cmap;
+    client
+      .request({ type: "colorbar", cmap })
+      .then(async ({ buffers }) => {
+        const img = await decodePng(buffers[0]);
+        if (!alive || barKey !== cmap) return;
+        const ctx = bar2.getContext("2d");
+        ctx.clearRect(0, 0, bar2.width, bar2.height);
+        ctx.drawImage(img, 0, 0);
+        img.close();
+        bar2.title = `${cmap}: ${model.get("vmin")} … ${model.get("vmax")}`;
+      })
+      .catch((e) => {
+        barKey = "";
+        showError(e);
+      });
+  }
+
   // ---- model changes ------------------------------------------------------------------------
   onModel("change:layer", () => {
     if (layerSel) layerSel.value = String(layer());
@@ -676,6 +752,7 @@ function render({ model, el: host }) {
     vminIn.value = String(model.get("vmin"));
     vmaxIn.value = String(model.get("vmax"));
     maskIn.checked = !!model.get("mask");
+    refreshColorbar();
     refreshThumbs();
     draw();
     refreshTokenColours();
@@ -684,6 +761,7 @@ function render({ model, el: host }) {
 
   // ---- start ---------------------------------------------------------------------------------
   fit();
+  refreshColorbar();
   refreshThumbs();
   draw();
   dirText();

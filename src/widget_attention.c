@@ -12,6 +12,8 @@
  *        data) little-endian buffer of the exact weights, row-major; head -1 = the
  *        max over the layer's heads (the token view's "all heads")
  *   {type:"tokens", id}                               -> {tokens: [...] | null}
+ *   {type:"colorbar", id [, cmap]}                    -> PNG buffer, 253 x 1 px: the
+ *        palette entries values map onto, low to high
  *
  * Every field is checked: a malformed or stale request (bad head, tile outside the
  * pyramid, wrong types, huge numbers, missing fields, the tensor freed or reshaped
@@ -403,6 +405,32 @@ static void req_tokens(widget_t *w, const attn_t *a, json_t *id) {
     widget_send(w, r, NULL, 0);
 }
 
+static void req_colorbar(widget_t *w, json_t *c, json_t *id) {
+    char why[ERR_MSG_MAX + 32], cmap[64];
+    uint8_t rgb[256][3];
+    tiles_style_t st;
+    if (request_style(w, c, rgb, &st, cmap, sizeof cmap, why, sizeof why) < 0) {
+        widget_send_error(w, id, "colorbar: %s", why);
+        return;
+    }
+    uint8_t idx[TILES_NCOLORS];
+    for (int i = 0; i < TILES_NCOLORS; i++)
+        idx[i] = (uint8_t)i;
+    png_palette_t pal;
+    tiles_palette(&st, &pal);
+    buf_t b = BUF_INIT;
+    if (png_write_indexed(&b, idx, TILES_NCOLORS, 1, TILES_NCOLORS, &pal, NULL) < 0) {
+        buf_fini(&b);
+        widget_send_error(w, id, "colorbar: cannot encode");
+        return;
+    }
+    json_t *r = reply_new("colorbar", id);
+    json_object_set_new(r, "cmap", json_string(cmap));
+    wire_blob_t blob = {(unsigned char *)b.data, b.len};
+    widget_send(w, r, &blob, 1);
+    buf_fini(&b);
+}
+
 static void on_custom(widget_t *w, json_t *c, const wire_blob_t *buffers, size_t nbuf) {
     UNUSED(buffers);
     UNUSED(nbuf);
@@ -423,6 +451,10 @@ static void on_custom(widget_t *w, json_t *c, const wire_blob_t *buffers, size_t
     }
     if (strcmp(type, "tokens") == 0) {
         req_tokens(w, a, id);
+        return;
+    }
+    if (strcmp(type, "colorbar") == 0) {
+        req_colorbar(w, c, id);
         return;
     }
     int kind = strcmp(type, "tile") == 0    ? 1

@@ -256,6 +256,16 @@ def test_thumb_and_tokens(kernel, widget, data):
     assert content["tokens"] == toks and bufs == []
 
 
+def test_colorbar(kernel, widget):
+    comm_id = comm_of(widget[1])["content"]["comm_id"]
+    (content, bufs), = kernel.request(comm_id, {"type": "colorbar", "id": 16, "cmap": "magma"})
+    assert content["type"] == "colorbar" and content["cmap"] == "magma"
+    w, h, idx = png_indices(bufs[0])
+    assert (w, h) == (253, 1) and idx[0].tolist() == list(range(253))
+    (content, _), = kernel.request(comm_id, {"type": "colorbar", "id": 17, "cmap": 3})
+    assert content["type"] == "error" and "cmap" in content["error"]
+
+
 BAD = [
     ({"type": "tile", "layer": 0, "head": 3, "z": 0, "x": 0, "y": 0}, "head"),
     ({"type": "tile", "layer": 2, "head": 0, "z": 0, "x": 0, "y": 0}, "layer"),
