@@ -265,6 +265,10 @@ int lens_grid(const lens_model_t *m, const tensor_t *input, const int64_t *targe
         if (progress)
             progress(progress_ctx, (double)(r0 + nr) / (double)rows);
     }
+    if (interrupted && *interrupted) { /* pressed during the last block */
+        err_set(err, "KeyboardInterrupt", "logit lens interrupted");
+        goto fail;
+    }
     free(x);
     free(logits);
     unembed_fini(&u);

@@ -245,19 +245,21 @@ static void req_hover(widget_t *w, const pca_w_t *a, int64_t n, json_t *req, jso
     json_t *r = reply_new("hover", id);
     json_object_set_new(r, "index", json_integer(i));
     json_object_set_new(r, "text", msg_text(buf_str(&text), text.len));
-    analysis_labels_t lab;
-    err_t err;
-    if (a->labels &&
-        cmd_analysis_labels(widget_store(w), a->labels, n, &lab, &err) == 0) {
-        char v[64];
-        if (lab.kind == LABELS_CATEGORY) {
-            const char *nm = lab.names.items[lab.cat[i]];
-            json_object_set_new(r, "label", msg_text(nm, strlen(nm)));
-        } else if (lab.kind == LABELS_VALUE) {
-            snprintf(v, sizeof v, "%.4g", (double)lab.values[i]);
+    /* The label of point i alone: no categorisation of all n labels per hover. */
+    const store_entry_t *le = a->labels ? store_get(widget_store(w), a->labels) : NULL;
+    if (le && le->kind == STORE_STRINGS && (int64_t)le->strings.n == n) {
+        const char *nm = le->strings.items[i];
+        json_object_set_new(r, "label", msg_text(nm, strlen(nm)));
+    } else if (a->labels) {
+        err_t err;
+        tensor_t *t = cmd_analysis_tensor(widget_store(w), a->labels, &err);
+        if (t && tensor_numel(t) == n) {
+            char v[64];
+            double x = tensor_get_flat(t, i);
+            snprintf(v, sizeof v, dtype_is_float(t->dtype) ? "%.4g" : "%.0f", x);
             json_object_set_new(r, "label", json_string(v));
         }
-        cmd_analysis_labels_fini(&lab);
+        tensor_free(t);
     }
     widget_send(w, r, NULL, 0);
     buf_fini(&text);
