@@ -220,8 +220,8 @@ static void heatmap_default_size(int64_t rows, int64_t cols, int labels_x, int *
     double gw = cell * (double)cols, gh = cell * (double)rows;
     if (gw < 200)
         gw = 200;
-    if (gh < 120)
-        gh = 120;
+    if (gh < 160)
+        gh = 160;
     *w = (int)(gw + 260);
     *h = (int)(gh + (labels_x ? 150 : 90));
     if (*w > 1400)

@@ -219,6 +219,12 @@ static void axes_layout(render_t *r, plot_rect_t area, axes_t *a, const char *xl
     } else {
         a->nyt =
             plot_nice_ticks(a->y0, a->y1, ny_target, a->yt, PLOT_MAX_TICKS, &a->ystep);
+        if (a->integer_y && a->ystep < 1) {
+            a->nyt = 0;
+            for (double v = ceil(a->y0); v <= a->y1 && a->nyt < PLOT_MAX_TICKS; v += 1)
+                a->yt[a->nyt++] = v;
+            a->ystep = 1;
+        }
     }
     double wmax = 0;
     for (int i = 0; i < a->nyt; i++) {
@@ -390,7 +396,7 @@ int plot_colorbar(render_t *r, plot_rect_t box, const char *cmap, double vmin,
     if (!empty(label)) {
         render_text_style_t ls = style(FONT_LABEL, RENDER_CENTER, RENDER_TOP);
         ls.angle = 90;
-        ls.max_width = box.h;
+        ls.max_width = fmax(box.h, 160);
         render_text(r, box.x + bw + TICK_LEN + 8 + wmax, box.y + box.h / 2, label, &ls);
     }
     return 0;
@@ -567,8 +573,10 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
     lst.max_width = 150;
     int64_t ey = label_every(&ys, ch, font), ex = label_every(&xs, cw, font);
     double ylw = max_label_width(r, &ys, ey, &lst);
-    int rotate_x = xs.labels != NULL;
-    double xlh = rotate_x ? max_label_width(r, &xs, ex, &lst) : font + 2;
+    /* Column labels are drawn upright when they fit their cells, else rotated. */
+    double xlw = xs.labels ? max_label_width(r, &xs, ex, &lst) : 0;
+    int rotate_x = xs.labels != NULL && xlw > cw * (double)ex - 4;
+    double xlh = rotate_x ? xlw : font + 2;
     plot_rect_t grid = {area.x + ylab_w + ylw + TICK_LEN + 4, area.y + 4, 0, 0};
     grid.w = area.x + area.w - cbar_w - grid.x - 6;
     grid.h = area.y + area.h - xlab_h - xlh - TICK_LEN - 6 - grid.y;

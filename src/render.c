@@ -486,6 +486,10 @@ static void layout_text(render_t *r, const char *text, const render_text_style_t
         pango_layout_set_ellipsize(r->layout, PANGO_ELLIPSIZE_NONE);
     }
     pango_layout_set_single_paragraph_mode(r->layout, FALSE);
+    pango_layout_set_alignment(r->layout,
+                               st && st->halign == RENDER_CENTER  ? PANGO_ALIGN_CENTER
+                               : st && st->halign == RENDER_RIGHT ? PANGO_ALIGN_RIGHT
+                                                                  : PANGO_ALIGN_LEFT);
     pango_layout_set_text(r->layout, clean.data, (int)clean.len);
     buf_fini(&clean);
 }
@@ -524,18 +528,19 @@ double render_text(render_t *r, double x, double y, const char *text,
         cairo_rotate(cr, -style->angle * M_PI / 180.0);
     layout_text(r, text, style);
     pango_cairo_update_layout(cr, r->layout);
-    int pw, ph;
-    pango_layout_get_size(r->layout, &pw, &ph);
-    double w = (double)pw / PANGO_SCALE, h = (double)ph / PANGO_SCALE;
-    double dx = 0, dy = 0;
+    PangoRectangle
+        lr; /* logical extents; x < 0 when lines are centred or right-aligned */
+    pango_layout_get_extents(r->layout, NULL, &lr);
+    double w = (double)lr.width / PANGO_SCALE, h = (double)lr.height / PANGO_SCALE;
+    double dx = -(double)lr.x / PANGO_SCALE, dy = -(double)lr.y / PANGO_SCALE;
     if (style && style->halign == RENDER_CENTER)
-        dx = -w / 2;
+        dx -= w / 2;
     else if (style && style->halign == RENDER_RIGHT)
-        dx = -w;
+        dx -= w;
     if (style && style->valign == RENDER_MIDDLE)
-        dy = -h / 2;
+        dy -= h / 2;
     else if (style && style->valign == RENDER_BOTTOM)
-        dy = -h;
+        dy -= h;
     render_color_t c = style && style->color.a > 0 ? style->color : RENDER_RGB(0x000000);
     set_color(cr, c);
     cairo_move_to(cr, dx, dy);
