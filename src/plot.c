@@ -238,7 +238,7 @@ static void axes_layout(render_t *r, plot_rect_t area, axes_t *a, const char *xl
         if (w > wmax)
             wmax = w;
     }
-    double left = wmax + TICK_LEN + 6 + (empty(ylabel) ? 0 : FONT_LABEL + 8);
+    double left = wmax + TICK_LEN + 6 + (empty(ylabel) ? 0 : FONT_LABEL + 12);
     double bottom = FONT_TICK + TICK_LEN + 8 + (empty(xlabel) ? 0 : FONT_LABEL + 8);
     a->box.x = area.x + left;
     a->box.y = area.y + 8;
@@ -303,7 +303,7 @@ static void axes_draw(render_t *r, const axes_t *a, const char *xlabel,
         }
         ls.angle = 90;
         ls.valign = RENDER_BOTTOM;
-        render_text(r, b->x - TICK_LEN - 6 - wmax, b->y + b->h / 2, ylabel, &ls);
+        render_text(r, b->x - TICK_LEN - 10 - wmax, b->y + b->h / 2, ylabel, &ls);
     }
 }
 
