@@ -11,6 +11,7 @@ WERROR    ?= 0
 SANITIZE  ?=
 PYTHON    ?= /usr/bin/python3
 ASAN_BUILD ?= build-asan
+VALGRIND_BUILD ?= build-valgrind
 CC        ?= cc
 
 PKGS      := libzmq jansson libsodium cairo pangocairo zlib openblas lapacke
@@ -128,7 +129,7 @@ asan:
 	    SANITIZE=address,undefined WERROR=$(WERROR) check
 
 valgrind:
-	$(Q)$(MAKE) --no-print-directory BUILD=build-valgrind OPT="-O0 -g" WERROR=$(WERROR) \
+	$(Q)$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) OPT="-O0 -g" WERROR=$(WERROR) \
 	    CHECK_WRAP="valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 --suppressions=tests/valgrind.supp" check
 
 test-protocol: $(KERNEL)
