@@ -183,21 +183,67 @@ static int flag_col(const parse_stmt_t *st, const char *name) {
     return st->col;
 }
 
-/* A token list given by flag --name, checked to have `want` items (want < 0: any).
- * *out stays NULL when the flag is absent. */
-static int flag_strings(cmd_ctx_t *ctx, const parse_stmt_t *st, const char *flag,
-                        int64_t want, const char *what, const strlist_t **out,
-                        err_t *err) {
+/* A token list given by flag --name, or a slice of one ("toks[:12]", "toks[5:-1:2]"),
+ * checked to have `want` items (want < 0: any). A slice is copied into `own` (the
+ * caller finalises it). *out stays NULL when the flag is absent. */
+static int flag_strings(cmd_ctx_t *ctx, const parse_stmt_t *st, strlist_t *own,
+                        const char *flag, int64_t want, const char *what,
+                        const strlist_t **out, err_t *err) {
     *out = NULL;
-    const char *name = cmd_flag(st, flag);
-    if (!name)
+    const char *text = cmd_flag(st, flag);
+    if (!text)
         return 0;
-    const strlist_t *l = cmd_strings_arg(ctx, st, name, flag_col(st, flag), err);
-    if (!l)
-        return -1;
+    int col = flag_col(st, flag);
+    const strlist_t *l;
+    if (strchr(text, '[')) {
+        parse_expr_t e;
+        if (parse_expr(text, st->line, col, &e, err) < 0)
+            return -1;
+        l = cmd_strings_arg(ctx, st, e.name, col, err);
+        if (!l || e.nidx != 1 || e.idx[0].kind != TI_SLICE) {
+            if (l)
+                err_set_at(err, st->line, col, "IndexError",
+                           "--%s takes a token list or a slice of one such as %s[2:10]",
+                           flag, e.name);
+            parse_expr_fini(&e);
+            return -1;
+        }
+        const tensor_index_t *ix = &e.idx[0];
+        int64_t n = (int64_t)l->n, step = ix->step ? ix->step : 1;
+        int64_t start, stop;
+        if (step > 0) {
+            start = ix->has_start ? ix->start : 0;
+            stop = ix->has_stop ? ix->stop : n;
+            if (start < 0)
+                start += n;
+            if (stop < 0)
+                stop += n;
+            start = start < 0 ? 0 : start > n ? n : start;
+            stop = stop < 0 ? 0 : stop > n ? n : stop;
+            for (int64_t k = start; k < stop; k += step)
+                strlist_push(own, l->items[k]);
+        } else {
+            start = ix->has_start ? ix->start : n - 1;
+            stop = ix->has_stop ? ix->stop : -n - 1;
+            if (start < 0)
+                start += n;
+            if (stop < 0)
+                stop += n;
+            start = start < -1 ? -1 : start > n - 1 ? n - 1 : start;
+            stop = stop < -1 ? -1 : stop > n - 1 ? n - 1 : stop;
+            for (int64_t k = start; k > stop; k += step)
+                strlist_push(own, l->items[k]);
+        }
+        parse_expr_fini(&e);
+        l = own;
+    } else {
+        l = cmd_strings_arg(ctx, st, text, col, err);
+        if (!l)
+            return -1;
+    }
     if (want >= 0 && (int64_t)l->n != want) {
-        err_set_at(err, st->line, flag_col(st, flag), "ShapeError",
-                   "--%s %s has %zu labels but the %s has %lld", flag, name, l->n, what,
+        err_set_at(err, st->line, col, "ShapeError",
+                   "--%s %s has %zu labels but the %s has %lld", flag, text, l->n, what,
                    (long long)want);
         return -1;
     }
@@ -239,6 +285,7 @@ static int draw_heatmap(render_t *r, plot_rect_t area, const void *data, err_t *
 /* ================================================================================ */
 
 static int cmd_heatmap(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
+    strlist_t lab[2] = {STRLIST_INIT, STRLIST_INIT};
     int rc = -1;
     double *v = NULL;
     tensor_t *t = arg_tensor(ctx, st, 0, err);
@@ -263,8 +310,8 @@ static int cmd_heatmap(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     }
     plot_heatmap_t h = {0};
     const strlist_t *xl, *yl;
-    if (flag_strings(ctx, st, "x", cols, "number of columns", &xl, err) < 0 ||
-        flag_strings(ctx, st, "y", rows, "number of rows", &yl, err) < 0)
+    if (flag_strings(ctx, st, &lab[0], "x", cols, "number of columns", &xl, err) < 0 ||
+        flag_strings(ctx, st, &lab[1], "y", rows, "number of rows", &yl, err) < 0)
         goto out;
     if (check_cmap(st, err) < 0 ||
         cmd_plot_limits(st, &h.vmin, &h.has_vmin, &h.vmax, &h.has_vmax, err) < 0)
@@ -301,6 +348,8 @@ static int cmd_heatmap(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
              st->args[0].text, shp, lo, hi);
     rc = cmd_plot_emit(ctx, st, w, hh, draw_heatmap, &h, text, err);
 out:
+    strlist_fini(&lab[0]);
+    strlist_fini(&lab[1]);
     free(v);
     tensor_free(t);
     return rc;
@@ -315,6 +364,7 @@ static int draw_grid(render_t *r, plot_rect_t area, const void *data, err_t *err
 }
 
 static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
+    strlist_t lab[1] = {STRLIST_INIT};
     int rc = -1;
     double *v = NULL;
     strlist_t titles = STRLIST_INIT;
@@ -337,7 +387,7 @@ static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         goto out;
     int64_t q = t->shape[t->ndim - 1];
     const strlist_t *toks;
-    if (flag_strings(ctx, st, "tokens", q, "sequence", &toks, err) < 0)
+    if (flag_strings(ctx, st, &lab[0], "tokens", q, "sequence", &toks, err) < 0)
         goto out;
     double vmin, vmax;
     int has_vmin, has_vmax;
@@ -418,6 +468,7 @@ static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
              st->args[0].text, shp);
     rc = cmd_plot_emit(ctx, st, w, hh, draw_grid, &g, text, err);
 out:
+    strlist_fini(&lab[0]);
     strlist_fini(&titles);
     free(v);
     tensor_free(t);
@@ -429,6 +480,7 @@ out:
 /* ================================================================================ */
 
 static int cmd_patching(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
+    strlist_t lab[1] = {STRLIST_INIT};
     int rc = -1;
     double *v = NULL;
     strlist_t layers = STRLIST_INIT;
@@ -445,7 +497,8 @@ static int cmd_patching(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     }
     int64_t nl = t->shape[0], np = t->shape[1];
     const strlist_t *toks;
-    if (flag_strings(ctx, st, "tokens", np, "number of positions", &toks, err) < 0)
+    if (flag_strings(ctx, st, &lab[0], "tokens", np, "number of positions", &toks, err) <
+        0)
         goto out;
     plot_heatmap_t h = {0};
     if (check_cmap(st, err) < 0 ||
@@ -484,6 +537,7 @@ static int cmd_patching(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
              st->args[0].text, shp, h.center, lo, hi);
     rc = cmd_plot_emit(ctx, st, w, hh, draw_heatmap, &h, text, err);
 out:
+    strlist_fini(&lab[0]);
     strlist_fini(&layers);
     free(v);
     tensor_free(t);
@@ -656,6 +710,7 @@ static int draw_bars(render_t *r, plot_rect_t area, const void *data, err_t *err
 }
 
 static int cmd_dla(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
+    strlist_t lab[1] = {STRLIST_INIT};
     int rc = -1;
     double *v = NULL, *sv = NULL;
     const char **sn = NULL;
@@ -725,7 +780,7 @@ static int cmd_dla(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
             goto out;
         }
         const strlist_t *nl;
-        if (flag_strings(ctx, st, "names", t->shape[0], "tensor", &nl, err) < 0)
+        if (flag_strings(ctx, st, &lab[0], "names", t->shape[0], "tensor", &nl, err) < 0)
             goto out;
         v = cmd_plot_values(t, MAX_ELEMS, &n, err);
         if (!v)
@@ -766,6 +821,7 @@ static int cmd_dla(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     buf_fini(&first);
     rc = cmd_plot_emit(ctx, st, w, hh, draw_bars, &b, text, err);
 out:
+    strlist_fini(&lab[0]);
     free(sv);
     free(sn);
     strlist_fini(&names);
@@ -1000,11 +1056,13 @@ static void examples_html(const double *v, int64_t n, const strlist_t *toks,
                            "<span title=\"%.4f\" style=\"background:rgba(255,140,0,%.2f);"
                            "outline:2px solid #d62728;font-weight:bold\">",
                            v[j], 0.25 + 0.75 * a);
-            else
+            else if (a > 0)
                 buf_printf(
                     html,
                     "<span title=\"%.4f\" style=\"background:rgba(255,140,0,%.2f)\">",
                     v[j], 0.8 * a);
+            else
+                buf_printf(html, "<span title=\"%.4g\">", v[j]);
             html_token(html, tok);
             buf_puts(html, "</span>");
             buf_t vis = BUF_INIT;
@@ -1019,6 +1077,7 @@ static void examples_html(const double *v, int64_t n, const strlist_t *toks,
 }
 
 static int cmd_examples(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
+    strlist_t lab[1] = {STRLIST_INIT};
     int rc = -1;
     tensor_t *t = NULL;
     long feature = -1, k, context;
@@ -1042,7 +1101,8 @@ static int cmd_examples(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         goto out;
     }
     const strlist_t *toks;
-    if (flag_strings(ctx, st, "tokens", n, "activation tensor (tokens)", &toks, err) < 0)
+    if (flag_strings(ctx, st, &lab[0], "tokens", n, "activation tensor (tokens)", &toks,
+                     err) < 0)
         goto out;
     idx = xmalloc((size_t)k * sizeof *idx);
     size_t m = top_indices(v, n, (size_t)k, idx);
@@ -1069,6 +1129,7 @@ static int cmd_examples(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     }
     rc = 0;
 out:
+    strlist_fini(&lab[0]);
     buf_fini(&html);
     buf_fini(&text);
     free(idx);
@@ -1102,6 +1163,7 @@ static int draw_dashboard(render_t *r, plot_rect_t area, const void *data, err_t
 }
 
 static int cmd_dashboard(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
+    strlist_t lab[2] = {STRLIST_INIT, STRLIST_INIT};
     int rc = -1;
     tensor_t *t = NULL, *wdec = NULL, *wu = NULL;
     long feature = -1, k;
@@ -1121,7 +1183,8 @@ static int cmd_dashboard(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         goto out;
     }
     const strlist_t *toks;
-    if (flag_strings(ctx, st, "tokens", n, "activation tensor (tokens)", &toks, err) < 0)
+    if (flag_strings(ctx, st, &lab[0], "tokens", n, "activation tensor (tokens)", &toks,
+                     err) < 0)
         goto out;
     dashboard_t d = {0};
     nz = xmalloc((size_t)n * sizeof *nz);
@@ -1169,7 +1232,8 @@ static int cmd_dashboard(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         }
         int64_t dm = wu->shape[0], nv = wu->shape[1];
         const strlist_t *vocab;
-        if (flag_strings(ctx, st, "vocab", nv, "vocabulary of W_U", &vocab, err) < 0)
+        if (flag_strings(ctx, st, &lab[1], "vocab", nv, "vocabulary of W_U", &vocab,
+                         err) < 0)
             goto out;
         logits = util_try_calloc((size_t)nv, sizeof *logits);
         if (!logits) {
@@ -1260,6 +1324,8 @@ static int cmd_dashboard(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         }
     }
 out:
+    strlist_fini(&lab[0]);
+    strlist_fini(&lab[1]);
     buf_fini(&html);
     buf_fini(&text);
     strlist_fini(&ids);
@@ -1476,6 +1542,7 @@ out:
 /* ================================================================================ */
 
 static int cmd_topk(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
+    strlist_t lab[1] = {STRLIST_INIT};
     int rc = -1;
     double *row = NULL, *grid = NULL;
     char **cells = NULL;
@@ -1528,7 +1595,7 @@ static int cmd_topk(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         }
     }
     const strlist_t *vocab;
-    if (flag_strings(ctx, st, "tokens", nv, "vocabulary", &vocab, err) < 0)
+    if (flag_strings(ctx, st, &lab[0], "tokens", nv, "vocabulary", &vocab, err) < 0)
         goto out;
     if (k > nv)
         k = (long)nv;
@@ -1613,6 +1680,7 @@ static int cmd_topk(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     snprintf(text, sizeof text, "<%s of %s %s>", title, st->args[0].text, shp);
     rc = cmd_plot_emit(ctx, st, w, hh, draw_heatmap, &h, text, err);
 out:
+    strlist_fini(&lab[0]);
     if (cells)
         for (int64_t i = 0; i < t->shape[0] * (k > 0 ? k : 0) && i < (int64_t)1 << 20;
              i++)

@@ -523,8 +523,8 @@ static double max_label_width(render_t *r, const side_labels_t *s, int64_t every
 static void format_cell_value(double v, char *out, size_t cap) {
     if (isnan(v))
         snprintf(out, cap, "nan");
-    else if (fabs(v) >= 100 || (fabs(v) < 0.01 && v != 0))
-        snprintf(out, cap, "%.2g", v);
+    else if (fabs(v) >= 1000)
+        snprintf(out, cap, "%.3g", v);
     else
         snprintf(out, cap, "%.2f", v);
 }
