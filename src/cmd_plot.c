@@ -29,7 +29,8 @@
 /* ================================================================================ */
 
 /* cmd_plot_size -- the figure's logical size: --width/--height or the defaults. Returns
- * 0, or -1 with a ValueError when a value is not a number in 100..4000. */
+ * 0, or -1 with a ValueError when a value is not a number in 100..4000 or the area is
+ * above CMD_PLOT_MAX_AREA (the 2x image would pass 100 MB). */
 int cmd_plot_size(const parse_stmt_t *st, int dflt_w, int dflt_h, int *w, int *h,
                   err_t *err) {
     long lw, lh;
@@ -39,6 +40,12 @@ int cmd_plot_size(const parse_stmt_t *st, int dflt_w, int dflt_h, int *w, int *h
     if (lw < 100 || lw > 4000 || lh < 100 || lh > 4000) {
         err_set_at(err, st->line, st->col, "ValueError",
                    "figure size %ldx%ld is out of range (100..4000 px per side)", lw, lh);
+        return -1;
+    }
+    if (lw * lh > CMD_PLOT_MAX_AREA) {
+        err_set_at(err, st->line, st->col, "ValueError",
+                   "figure size %ldx%ld is too large (at most %ld square px)", lw, lh,
+                   (long)CMD_PLOT_MAX_AREA);
         return -1;
     }
     *w = (int)lw;

@@ -18,6 +18,7 @@
 
 /* The flags every figure magic accepts (append to a spec's flag string). */
 #define CMD_PLOT_FLAGS "width= height= title= cmap= vmin= vmax= svg"
+#define CMD_PLOT_MAX_AREA 6000000L /* largest logical width x height of a figure */
 
 /* Draws a figure filling `area` of r from `data`; 0, or -1 with err set. */
 typedef int (*cmd_plot_draw_fn)(render_t *r, plot_rect_t area, const void *data,

@@ -118,6 +118,9 @@ static void test_text_fonts(void) {
     render_t *r = render_new(300, 100, &e);
     render_text_style_t st = {.size = 14};
     CHECK_EQ_INT(render_text_missing(r, "hello wörld", &st), 0);
+    if (render_text_missing(r, "日本語 中文 한국어", &st) != 0)
+        fprintf(stderr, "  fonts missing: install fonts-noto-core fonts-noto-cjk "
+                        "fonts-noto-color-emoji (see README)\n");
     CHECK_EQ_INT(render_text_missing(r, "日本語 中文 한국어", &st), 0);
     CHECK_EQ_INT(render_text_missing(r, "Ελληνικά русский עברית العربية हिन्दी", &st), 0);
     CHECK_EQ_INT(render_text_missing(r, "🙂🚀", &st), 0);
