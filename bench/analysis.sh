@@ -28,6 +28,7 @@ for n in ${BENCH_SIZES:-100000 500000}; do
   tag="$((n / 1000))k"
   f="$tmp/x$tag.npy"
   "$py" bench/analysis_ref.py gen "$f" "$n" 768
+  echo "pca_${tag}_input_mib: $(($(wc -c < "$f") / 1048576))  # mapped by mechviz, so part of its RSS"
   out=$("$tmp/pca_bench" "$f" 10 cov)
   ours=$(val seconds "$out")
   echo "pca_${tag}_mechviz_seconds: $ours"

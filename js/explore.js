@@ -56,7 +56,12 @@ class ExploreView {
     this.stats = el("span", "color:#555", bar, "");
     this.stats.className = `${ROOT}-stats`;
     this.num.addEventListener("change", () => this.pick(Number(this.num.value)));
-    this.slider.addEventListener("input", () => this.pick(Number(this.slider.value)));
+    // dragging the slider asks for at most one feature per 100 ms (the last one wins)
+    this.slider.addEventListener("input", () => {
+      this.num.value = this.slider.value;
+      clearTimeout(this.timer);
+      this.timer = setTimeout(() => this.pick(Number(this.slider.value)), 100);
+    });
     const body = el("div", "display:flex;gap:12px;align-items:flex-start", r);
     this.hist = el("canvas", "width:300px;height:160px", body);
     this.hist.className = `${ROOT}-hist`;
@@ -146,6 +151,7 @@ class ExploreView {
   }
 
   dispose() {
+    clearTimeout(this.timer);
     this.model.off("msg:custom", this.onMsg);
   }
 }

@@ -630,7 +630,7 @@ int linalg_pca(const tensor_t *x, const linalg_pca_opts_t *opts, linalg_pca_t *o
     }
     linalg_pca_method_t method = opts->method;
     if (method == LINALG_PCA_AUTO)
-        method = (d > 2048 && (int64_t)opts->k * 20 < d) ? LINALG_PCA_RANDOMIZED
+        method = (d > 4096 && (int64_t)opts->k * 20 < d) ? LINALG_PCA_RANDOMIZED
                                                          : LINALG_PCA_COV;
     if (method == LINALG_PCA_RANDOMIZED && n > INT32_MAX / 64) {
         err_set(err, "ShapeError", "randomized PCA supports up to %d rows",

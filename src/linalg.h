@@ -30,7 +30,7 @@ void linalg_read_rows_f32(const tensor_t *t, int64_t r0, int64_t nr, float *dst,
 /* --- PCA -------------------------------------------------------------------------- */
 
 typedef enum linalg_pca_method {
-    LINALG_PCA_AUTO,      /* covariance unless d is large compared with k */
+    LINALG_PCA_AUTO,      /* covariance; randomized when d > 4096 and k < d / 20 */
     LINALG_PCA_COV,       /* X^T X with ssyrk in chunks, then dsyevr for the top k */
     LINALG_PCA_RANDOMIZED /* randomized range finder (Halko et al.) with power iterations
                            */

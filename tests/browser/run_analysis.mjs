@@ -116,6 +116,7 @@ await test("hover a point shows its token in context and its label", async () =>
     assert(tip.includes(`[${ptoks[j]}]`), `tip token for ${j}: ${tip}`);
   }
   await page.screenshot({ path: path.join(shots, "pca-hover.png"), fullPage: true });
+  await pca.screenshot({ path: path.join(shots, "pca-view.png") }); // the README's picture
 });
 
 await test("axes switch to other PCs: the points are the stored coordinates", async () => {
@@ -234,6 +235,13 @@ await test("%lens heatmap: hovering a cell shows the kernel's top-k", async () =
   const panel = await lens.locator(".mvz-lens-panel").textContent();
   assert(panel.includes("0_pre"), `layer label missing: ${panel}`);
   await page.screenshot({ path: path.join(shots, "lens-hover.png"), fullPage: true });
+  {
+    const box = await canvas.boundingBox();
+    const [x, y] = await lens.evaluate((el) => el.mvLens.cellCenter(2, 8));
+    await page.mouse.move(box.x + x, box.y + y);
+    await page.waitForFunction((el) => el.dataset.shown === "2,8", await lens.elementHandle(), { timeout: 5000 });
+  }
+  await lens.screenshot({ path: path.join(shots, "lens-view.png") });
 });
 
 await test("%explore: a feature number shows its top-activating contexts", async () => {
@@ -257,6 +265,7 @@ await test("%explore: a feature number shows its top-activating contexts", async
   await page.waitForFunction((el) => el.dataset.feature === "7", await ex.elementHandle(), { timeout: 10000 });
   await ex.evaluate((el) => el.scrollIntoView());
   await page.screenshot({ path: path.join(shots, "explore-feature.png") });
+  await ex.screenshot({ path: path.join(shots, "explore-view.png") });
 });
 
 await test("no page errors", async () => {
