@@ -51,3 +51,9 @@ for n in ${BENCH_SIZES:-100000 500000}; do
   done
   rm -f "$f"
 done
+
+# Scatter first paint and redraw at 10^5 and 10^6 points, in headless chromium through
+# the browser-test harness (tests/browser/run_analysis.mjs prints them as "info" lines).
+if command -v node >/dev/null && [ -x /usr/bin/chromium ] && [ -z "${BENCH_NO_BROWSER:-}" ]; then
+  sh tests/browser/run.sh "$build" 2>/dev/null | sed -n 's/^info //p' || true
+fi
