@@ -229,6 +229,21 @@ def test_pca_widget_points_hover_select(env):
     k.ok("pca.selection")
 
 
+def test_pca_colour_by_value(env):
+    k, tmp, data = env
+    msgs = k.ok("%pca X --k 3 --name pv\n%pca X --k 3 --name pv2 --labels pv.coords[:,2]")
+    opens = [m for m in msgs if m["msg_type"] == "comm_open"]
+    cid = opens[-1]["content"]["comm_id"]
+    assert opens[-1]["content"]["data"]["state"]["label_kind"] == "value"
+    r, bufs = k.custom(cid, {"type": "labels", "id": 1})
+    vals = np.frombuffer(bufs[0], dtype=np.float32)
+    col = k.save(tmp, "pv.coords")["pv.coords"][:, 2]
+    np.testing.assert_array_equal(vals, col)
+    assert r["kind"] == "value" and abs(r["vmin"] - col.min()) < 1e-6 and abs(r["vmax"] - col.max()) < 1e-6
+    r, _ = k.custom(cid, {"type": "hover", "id": 2, "index": 10})
+    assert abs(float(r["label"]) - col[10]) < 1e-3 * max(1, abs(col[10]))
+
+
 def test_pca_interrupt_leaves_store_intact(env):
     k, tmp, data = env
     big = os.path.join(tmp, "big.npy")

@@ -223,6 +223,48 @@ static void test_3d_and_ints(void) {
     linalg_pca_fini(&b);
 }
 
+/* bfloat16 input: the same answer as float32 input holding the rounded values. */
+static void test_bf16_matches_rounded_f32(void) {
+    fixture_t x;
+    CHECK(fixture_load("clusters_x", &x) == 0);
+    if (!x.data)
+        return;
+    int64_t n = x.t.shape[0], d = x.t.shape[1];
+    uint16_t *h = malloc((size_t)(n * d) * sizeof(uint16_t));
+    float *r = malloc((size_t)(n * d) * sizeof(float));
+    for (int64_t i = 0; i < n * d; i++) {
+        uint32_t bits;
+        memcpy(&bits, &((float *)x.data)[i], 4);
+        bits += 0x7fff + ((bits >> 16) & 1); /* round to nearest even */
+        h[i] = (uint16_t)(bits >> 16);
+        uint32_t back = (uint32_t)h[i] << 16;
+        memcpy(&r[i], &back, 4);
+    }
+    int64_t shape[2] = {n, d};
+    tensor_t tb = fixture_wrap(h, DT_BF16, 2, shape),
+             tf = fixture_wrap(r, DT_F32, 2, shape);
+    linalg_pca_opts_t o;
+    linalg_pca_opts_init(&o);
+    o.k = 4;
+    linalg_pca_t a, b;
+    err_t err;
+    CHECK_EQ_INT(linalg_pca(&tb, &o, &a, &err), 0);
+    CHECK_EQ_INT(linalg_pca(&tf, &o, &b, &err), 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ_DBL(a.explained_variance[i], b.explained_variance[i], 0);
+    CHECK_EQ_DBL(a.coords[7], b.coords[7], 0);
+    /* and it is close to the float32 PCA (bf16 keeps 8 bits of mantissa) */
+    linalg_pca_t c;
+    CHECK_EQ_INT(linalg_pca(&x.t, &o, &c, &err), 0);
+    CHECK_EQ_DBL(a.explained_variance_ratio[0], c.explained_variance_ratio[0], 1e-2);
+    linalg_pca_fini(&a);
+    linalg_pca_fini(&b);
+    linalg_pca_fini(&c);
+    free(h);
+    free(r);
+    fixture_free(&x);
+}
+
 static void test_bad_input(void) {
     float x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
     int64_t s1[1] = {8}, s2[2] = {4, 2}, s3[2] = {1, 8};
@@ -323,5 +365,5 @@ static void test_progress_and_interrupt(void) {
 
 CHECK_MAIN(test_known_decomposition, test_sklearn_clusters, test_sklearn_chunked,
            test_sklearn_offset, test_sklearn_half, test_sklearn_randomized,
-           test_strided_view, test_3d_and_ints, test_bad_input,
-           test_progress_and_interrupt)
+           test_strided_view, test_3d_and_ints, test_bf16_matches_rounded_f32,
+           test_bad_input, test_progress_and_interrupt)
