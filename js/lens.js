@@ -79,7 +79,7 @@ class LensView {
     const body = el("div", "display:flex;gap:10px;align-items:flex-start", r);
     this.L = m.get("layers");
     this.S = m.get("seq");
-    this.cw = Math.max(6, Math.min(52, Math.floor(760 / this.S)));
+    this.cw = Math.max(2, Math.min(52, Math.floor(760 / this.S))); // 2 px cells from ~380 positions
     this.ch = this.cw >= 30 ? 20 : Math.max(6, Math.min(20, Math.floor(520 / this.L)));
     this.left = 70;
     this.bottom = this.cw >= 12 ? 70 : 24;
