@@ -145,10 +145,11 @@ test:
 	$(Q)ASAN_BUILD=$(ASAN_BUILD) sh tests/run_all.sh $(BUILD)
 
 fuzz: | build-fuzz
+	$(Q)sh tools/embed.sh build-fuzz/widget_js.h $(JS_FILES)
 	$(Q)for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 	  echo "  FUZZ    build-fuzz/$$n"; \
 	  clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
-	    -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD) $(PKG_CFLAGS) \
+	    -fsanitize=fuzzer,address,undefined -Isrc -Ibuild-fuzz $(PKG_CFLAGS) \
 	    -o build-fuzz/$$n $$f $(LIB_SRCS) $(PKG_LIBS) -lpthread -lm || exit 1; done
 	@echo "run e.g.: build-fuzz/fuzz_npy -max_total_time=60 tests/fuzz/corpus/npy"
 
