@@ -151,7 +151,8 @@ fuzz: | build-fuzz
 	  clang -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -Isrc -Ibuild-fuzz $(PKG_CFLAGS) \
 	    -o build-fuzz/$$n $$f $(LIB_SRCS) $(PKG_LIBS) -lpthread -lm || exit 1; done
-	@echo "run e.g.: build-fuzz/fuzz_npy -max_total_time=60 tests/fuzz/corpus/npy"
+	@echo "run e.g.: mkdir -p build-fuzz/new-npy && build-fuzz/fuzz_npy -max_total_time=60 build-fuzz/new-npy tests/fuzz/corpus/npy"
+	@echo "(new inputs go to the first directory; copy crashes into tests/fuzz/corpus/ by hand)"
 
 # --- install, demo, bench ---------------------------------------------------------------
 
