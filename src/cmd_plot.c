@@ -401,11 +401,11 @@ static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     if (cmd_plot_limits(st, &vmin, &has_vmin, &vmax, &has_vmax, err) < 0)
         goto out;
     int64_t n;
-    v = cmd_plot_values(t, MAX_ELEMS, &n, err);
-    if (!v)
-        goto out;
     char text[600];
     if (t->ndim == 2) { /* one head: a full heatmap with token labels */
+        v = cmd_plot_values(t, MAX_ELEMS, &n, err);
+        if (!v)
+            goto out;
         plot_heatmap_t h = {
             .values = v, .rows = q, .cols = q, .tokens_x = 1, .tokens_y = 1};
         h.xlabels = toks ? (const char *const *)toks->items : NULL;
@@ -445,7 +445,48 @@ static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
             else
                 strlist_push_take(&titles, xasprintf("H%lld", (long long)hd));
         }
-    plot_grid_t g = {.values = v, .n = nl * nh, .rows = q, .cols = q};
+    /* Thumbnails: each head read on its own and max-pooled to at most 256 cells a
+     * side, so [layers, heads, 4096, 4096] never needs the whole tensor in memory. */
+    int64_t f = (q + 255) / 256, pq = (q + f - 1) / f;
+    v = util_try_malloc((size_t)(nl * nh * pq * pq) * sizeof *v);
+    float *head = util_try_malloc((size_t)(q * q) * sizeof *head);
+    if (!v || !head) {
+        free(head);
+        err_set(err, "MemoryError", "cannot allocate the head thumbnails");
+        goto out;
+    }
+    for (int64_t k = 0; k < nl * nh; k++) {
+        tensor_index_t ix[2];
+        memset(ix, 0, sizeof ix);
+        ix[0].kind = ix[1].kind = TI_INT;
+        int nix = 0;
+        if (t->ndim == 4)
+            ix[nix++].i = k / nh;
+        ix[nix++].i = k % nh;
+        tensor_t *hv = tensor_index(t, ix, nix, err);
+        if (!hv) {
+            free(head);
+            goto out;
+        }
+        tensor_read_f32(hv, head);
+        tensor_free(hv);
+        double *dst = v + k * pq * pq;
+        for (int64_t i = 0; i < pq * pq; i++)
+            dst[i] = NAN;
+        for (int64_t i = 0; i < q; i++)
+            for (int64_t j = 0; j < q; j++) {
+                double x = (double)head[i * q + j];
+                double *c = &dst[(i / f) * pq + j / f];
+                if (!isnan(x) && (isnan(*c) || x > *c))
+                    *c = x;
+            }
+        if (cmd_interrupted(ctx, err) < 0) {
+            free(head);
+            goto out;
+        }
+    }
+    free(head);
+    plot_grid_t g = {.values = v, .n = nl * nh, .rows = pq, .cols = pq};
     g.ncols = t->ndim == 4 ? (int)nh : 0;
     if (g.ncols > 16)
         g.ncols = 16;
