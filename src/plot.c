@@ -326,9 +326,10 @@ void plot_title(render_t *r, plot_rect_t *area, const char *title) {
 }
 
 /* plot_legend -- a legend box in the top-right corner of box: n entries with a colour
- * swatch (a dot when as_points, else a square; a line for none when colors is NULL). */
+ * swatch: 0 = a square (bars), 1 = a dot (points), 2 = a line segment (line
+ * series); no swatch when colors is NULL. */
 void plot_legend(render_t *r, plot_rect_t box, const char *const *labels,
-                 const render_color_t *colors, size_t n, int as_points) {
+                 const render_color_t *colors, size_t n, int swatch) {
     if (n == 0)
         return;
     render_text_style_t s = style(FONT_TICK, RENDER_LEFT, RENDER_MIDDLE);
@@ -348,8 +349,10 @@ void plot_legend(render_t *r, plot_rect_t box, const char *const *labels,
     for (size_t i = 0; i < n; i++) {
         double cy = y + 4 + lh * ((double)i + 0.5);
         if (colors) {
-            if (as_points)
+            if (swatch == 1)
                 render_circle(r, x + 12, cy, 4, colors[i], 0, colors[i]);
+            else if (swatch == 2)
+                render_line(r, x + 5, cy, x + 19, cy, 2, colors[i]);
             else
                 render_rect(r, x + 6, cy - 4, 12, 8, colors[i]);
         }
@@ -871,7 +874,7 @@ int plot_bars(render_t *r, plot_rect_t area, const plot_bars_t *b, err_t *err) {
                         v >= 0 ? pos : neg);
             if (b->value_labels && barh >= 7) {
                 char t[32];
-                snprintf(t, sizeof t, "%.3g", v);
+                snprintf(t, sizeof t, "%s%.3g", v < 0 ? "\xE2\x88\x92" : "", fabs(v));
                 vs.halign = v >= 0 ? RENDER_LEFT : RENDER_RIGHT;
                 render_text(r, x1 + (v >= 0 ? 3 : -3), y + barh / 2, t, &vs);
             }
@@ -1044,7 +1047,7 @@ int plot_lines(render_t *r, plot_rect_t area, const plot_lines_t *l, err_t *err)
         }
     }
     cairo_restore(cr);
-    plot_legend(r, a.box, labels, colors, nl, 0);
+    plot_legend(r, a.box, labels, colors, nl, 2);
     return 0;
 }
 
@@ -1121,10 +1124,17 @@ int plot_scatter(render_t *r, plot_rect_t area, const plot_scatter_t *s, err_t *
     if (s->point_labels && s->n <= 2000) {
         render_text_style_t ts = style(9.5, RENDER_LEFT, RENDER_BOTTOM);
         ts.max_width = 160;
-        for (size_t i = 0; i < s->n; i++)
-            if (isfinite(s->x[i]) && isfinite(s->y[i]) && !empty(s->point_labels[i]))
-                render_text(r, ax_x(&a, s->x[i]) + rad + 1, ax_y(&a, s->y[i]) - 1,
-                            s->point_labels[i], &ts);
+        for (size_t i = 0; i < s->n; i++) {
+            if (!isfinite(s->x[i]) || !isfinite(s->y[i]) || empty(s->point_labels[i]))
+                continue;
+            double px = ax_x(&a, s->x[i]), py = ax_y(&a, s->y[i]), tw;
+            render_text_size(r, s->point_labels[i], &ts, &tw, NULL);
+            /* Labels that would leave the axes go on the other side of their point. */
+            ts.halign =
+                px + rad + 1 + tw > a.box.x + a.box.w ? RENDER_RIGHT : RENDER_LEFT;
+            render_text(r, ts.halign == RENDER_LEFT ? px + rad + 1 : px - rad - 1, py - 1,
+                        s->point_labels[i], &ts);
+        }
     }
     if (s->category && s->category_names && s->ncat) {
         size_t nshow = s->ncat > 12 ? 12 : s->ncat;

@@ -158,7 +158,7 @@ void plot_title(render_t *r, plot_rect_t *area, const char *title);
 int plot_colorbar(render_t *r, plot_rect_t box, const char *cmap, double vmin,
                   double vmax, const char *label, err_t *err);
 void plot_legend(render_t *r, plot_rect_t box, const char *const *labels,
-                 const render_color_t *colors, size_t n, int as_points);
+                 const render_color_t *colors, size_t n, int swatch);
 render_color_t plot_text_color_on(render_color_t bg);
 
 #endif
