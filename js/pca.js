@@ -155,6 +155,14 @@ class PcaView {
     };
     this.selX = mk("x", "pcx");
     this.selY = mk("y", "pcy");
+    this.mode = "box";
+    this.modeBtn = el("button", "font-size:12px", bar, "select: box");
+    this.modeBtn.className = `${ROOT}-mode`;
+    this.modeBtn.title = "what shift-drag selects: a box or a free-hand lasso";
+    this.modeBtn.addEventListener("click", () => {
+      this.mode = this.mode === "box" ? "lasso" : "box";
+      this.modeBtn.textContent = `select: ${this.mode}`;
+    });
     this.status = el("span", "color:#555", bar, "");
     this.status.className = `${ROOT}-status`;
     const body = el("div", "display:flex;gap:8px", r);
@@ -165,6 +173,16 @@ class PcaView {
     this.canvas.width = W * this.dpr;
     this.canvas.height = H * this.dpr;
     this.box = el("div", "position:absolute;border:1px dashed #333;background:rgba(0,0,0,.06);display:none;pointer-events:none", wrap);
+    this.lasso = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    this.lasso.setAttribute("width", String(W));
+    this.lasso.setAttribute("height", String(H));
+    this.lasso.style.cssText = "position:absolute;left:0;top:0;pointer-events:none;display:none";
+    this.lassoLine = document.createElementNS("http://www.w3.org/2000/svg", "polyline");
+    this.lassoLine.setAttribute("fill", "rgba(0,0,0,0.06)");
+    this.lassoLine.setAttribute("stroke", "#333");
+    this.lassoLine.setAttribute("stroke-dasharray", "4 3");
+    this.lasso.appendChild(this.lassoLine);
+    wrap.appendChild(this.lasso);
     this.tip = el("div", "position:absolute;display:none;pointer-events:none;background:#fff;border:1px solid #999;border-radius:3px;padding:3px 6px;font:12px monospace;white-space:pre;max-width:420px;overflow:hidden;box-shadow:0 1px 4px rgba(0,0,0,.2);z-index:2", wrap);
     this.tip.className = `${ROOT}-tip`;
     const side = el("div", "width:170px;display:flex;flex-direction:column;gap:8px", body);
@@ -174,7 +192,7 @@ class PcaView {
     this.legend = el("div", "", side);
     this.legend.className = `${ROOT}-legend`;
     el("div", "color:#777;font-size:11px", side,
-      "wheel: zoom · drag: pan · shift-drag: select · double-click: reset");
+      "wheel: zoom · drag: pan · shift-drag: select (box or lasso) · double-click: reset");
     this.drawBars();
     this.listen();
   }
@@ -429,14 +447,20 @@ class PcaView {
     this.onDown = (ev) => {
       if (!this.view || ev.button !== 0) return;
       const [mx, my] = pos(ev);
-      this.drag = { mx, my, cx: this.view.cx, cy: this.view.cy, box: ev.shiftKey };
+      this.drag = { mx, my, cx: this.view.cx, cy: this.view.cy, box: ev.shiftKey && this.mode === "box",
+        lasso: ev.shiftKey && this.mode === "lasso" ? [[mx, my]] : null };
       this.tip.style.display = "none";
     };
     this.onMove = (ev) => {
       const [mx, my] = pos(ev);
       if (this.drag) {
         const d = this.drag;
-        if (d.box) {
+        if (d.lasso) {
+          const last = d.lasso[d.lasso.length - 1];
+          if (Math.hypot(mx - last[0], my - last[1]) >= 2) d.lasso.push([mx, my]);
+          this.lasso.style.display = "block";
+          this.lassoLine.setAttribute("points", d.lasso.map((p) => p.join(",")).join(" "));
+        } else if (d.box) {
           const b = this.box.style;
           b.display = "block";
           b.left = `${Math.min(d.mx, mx)}px`;
@@ -468,6 +492,11 @@ class PcaView {
     this.onUp = (ev) => {
       const d = this.drag;
       this.drag = null;
+      if (d && d.lasso) {
+        this.lasso.style.display = "none";
+        if (d.lasso.length >= 3) this.selectPolygon(d.lasso.map(([px, py]) => [this.dx(px), this.dy(py)]));
+        return;
+      }
       if (!d || !d.box) return;
       this.box.style.display = "none";
       const [mx, my] = pos(ev);
@@ -501,6 +530,31 @@ class PcaView {
     this.status.textContent = `${m} selected…`;
     this.redraw();
     this.send({ type: "select", pcx: this.model.get("pcx"), pcy: this.model.get("pcy"), x0, x1, y0, y1 });
+  }
+
+  selectPolygon(poly) {
+    this.lastPolygon = poly;
+    const n = this.x.length, nv = poly.length;
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    for (const [a, b] of poly) {
+      x0 = Math.min(x0, a); x1 = Math.max(x1, a); y0 = Math.min(y0, b); y1 = Math.max(y1, b);
+    }
+    const sel = new Uint8Array(n);
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const x = this.x[i], y = this.y[i];
+      if (x < x0 || x > x1 || y < y0 || y > y1) continue;
+      let c = false; // even-odd rule, as the kernel
+      for (let a = 0, b = nv - 1; a < nv; b = a++) {
+        const [xa, ya] = poly[a], [xb, yb] = poly[b];
+        if ((ya > y) !== (yb > y) && x < ((xb - xa) * (y - ya)) / (yb - ya) + xa) c = !c;
+      }
+      if (c) { sel[i] = 1; m++; }
+    }
+    this.selected = m ? sel : null;
+    this.status.textContent = `${m} selected…`;
+    this.redraw();
+    this.send({ type: "select", pcx: this.model.get("pcx"), pcy: this.model.get("pcy"), polygon: poly.flat() });
   }
 
   /** Test hook: CSS px of point i inside the canvas. */

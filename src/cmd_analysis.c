@@ -1190,8 +1190,9 @@ const cmd_spec_t cmd_analysis_specs[] = {
      "pca)\n"
      "  --method M   cov (X^T X + eigensolver), randomized, or auto (default)\n"
      "  --static     a picture only (no widget)\n"
-     "In the view: wheel zooms, drag pans, shift-drag selects a box (stored as\n"
-     "NAME.selection, an index tensor), the axis menus choose the PCs."},
+     "In the view: wheel zooms, drag pans, shift-drag selects a box or (after the\n"
+     "'select' button) a free-hand lasso, stored as NAME.selection (an index tensor);\n"
+     "the axis menus or the variance bars choose the PCs."},
     {"lens", cmd_lens, 1, 1, 0,
      "unembed= ln-w= ln-b= b-u= no-ln eps= tokens= vocab= target= layer-labels= k= "
      "name= static",

@@ -265,41 +265,107 @@ static void req_hover(widget_t *w, const pca_w_t *a, int64_t n, json_t *req, jso
     buf_fini(&text);
 }
 
-static int inside(double x, double y, double x0, double x1, double y0, double y1) {
-    return x >= x0 && x <= x1 && y >= y0 && y <= y1;
+#define PCA_MAX_VERTICES 4096 /* lasso polygon vertices accepted */
+
+/* A selection region in data units: a box, or a lasso polygon (even-odd rule). */
+typedef struct region {
+    double x0, x1, y0, y1; /* the box, or the polygon's bounding box */
+    double *px, *py;       /* polygon vertices, owned; NULL for a box */
+    int nv;                /* vertices */
+} region_t;
+
+static int in_region(const region_t *g, double x, double y) {
+    if (!(x >= g->x0 && x <= g->x1 && y >= g->y0 && y <= g->y1))
+        return 0;
+    if (!g->px)
+        return 1;
+    int c = 0;
+    for (int i = 0, j = g->nv - 1; i < g->nv; j = i++) {
+        double xi = g->px[i], yi = g->py[i], xj = g->px[j], yj = g->py[j];
+        if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi)
+            c = !c;
+    }
+    return c;
+}
+
+/* Reads the region of a select request: "polygon": [x0, y0, x1, y1, ...] (3 to
+ * PCA_MAX_VERTICES vertices), or the box x0, x1, y0, y1. 0 or -1 with why. */
+static int read_region(json_t *req, region_t *g, char *why, size_t cap) {
+    memset(g, 0, sizeof *g);
+    json_t *poly = json_object_get(req, "polygon");
+    if (!poly) {
+        if (field_real(req, "x0", &g->x0, why, cap) < 0 ||
+            field_real(req, "x1", &g->x1, why, cap) < 0 ||
+            field_real(req, "y0", &g->y0, why, cap) < 0 ||
+            field_real(req, "y1", &g->y1, why, cap) < 0)
+            return -1;
+        if (g->x0 > g->x1) {
+            double t = g->x0;
+            g->x0 = g->x1;
+            g->x1 = t;
+        }
+        if (g->y0 > g->y1) {
+            double t = g->y0;
+            g->y0 = g->y1;
+            g->y1 = t;
+        }
+        return 0;
+    }
+    size_t len = json_array_size(poly);
+    if (!json_is_array(poly) || len % 2 || len < 6 || len > 2 * PCA_MAX_VERTICES) {
+        snprintf(why, cap, "'polygon' must be an array of 3 to %d x, y pairs",
+                 PCA_MAX_VERTICES);
+        return -1;
+    }
+    g->nv = (int)(len / 2);
+    g->px = xmalloc((size_t)g->nv * sizeof(double));
+    g->py = xmalloc((size_t)g->nv * sizeof(double));
+    g->x0 = g->y0 = INFINITY;
+    g->x1 = g->y1 = -INFINITY;
+    for (int i = 0; i < g->nv; i++) {
+        json_t *vx = json_array_get(poly, 2 * (size_t)i),
+               *vy = json_array_get(poly, 2 * (size_t)i + 1);
+        if (!json_is_number(vx) || !json_is_number(vy) ||
+            !isfinite(json_number_value(vx)) || !isfinite(json_number_value(vy))) {
+            snprintf(why, cap, "'polygon' must hold finite numbers");
+            free(g->px);
+            free(g->py);
+            g->px = g->py = NULL;
+            return -1;
+        }
+        g->px[i] = json_number_value(vx);
+        g->py[i] = json_number_value(vy);
+        g->x0 = fmin(g->x0, g->px[i]);
+        g->x1 = fmax(g->x1, g->px[i]);
+        g->y0 = fmin(g->y0, g->py[i]);
+        g->y1 = fmax(g->y1, g->py[i]);
+    }
+    return 0;
 }
 
 static void req_select(widget_t *w, const pca_w_t *a, const tensor_t *c, json_t *req,
                        json_t *id) {
     char why[160];
     int64_t k = c->shape[1], n = c->shape[0], pcx, pcy;
-    double x0, x1, y0, y1;
+    region_t g;
     if (field_int(req, "pcx", 0, k - 1, &pcx, why, sizeof why) < 0 ||
         field_int(req, "pcy", 0, k - 1, &pcy, why, sizeof why) < 0 ||
-        field_real(req, "x0", &x0, why, sizeof why) < 0 ||
-        field_real(req, "x1", &x1, why, sizeof why) < 0 ||
-        field_real(req, "y0", &y0, why, sizeof why) < 0 ||
-        field_real(req, "y1", &y1, why, sizeof why) < 0) {
+        read_region(req, &g, why, sizeof why) < 0) {
         widget_send_error(w, id, "select: %s", why);
         return;
-    }
-    if (x0 > x1) {
-        double t = x0;
-        x0 = x1;
-        x1 = t;
-    }
-    if (y0 > y1) {
-        double t = y0;
-        y0 = y1;
-        y1 = t;
     }
     float *xs = xmalloc((size_t)(n ? n : 1) * sizeof(float));
     float *ys = xmalloc((size_t)(n ? n : 1) * sizeof(float));
     column(c, pcx, xs);
     column(c, pcy, ys);
+    uint8_t *hit = xmalloc((size_t)(n ? n : 1));
     int64_t m = 0;
     for (int64_t i = 0; i < n; i++)
-        m += inside((double)xs[i], (double)ys[i], x0, x1, y0, y1);
+        m += hit[i] = (uint8_t)in_region(&g, (double)xs[i], (double)ys[i]);
+    free(xs);
+    free(ys);
+    free(g.px);
+    free(g.py);
     err_t err;
     err_clear(&err);
     int64_t shape[1] = {m};
@@ -308,18 +374,17 @@ static void req_select(widget_t *w, const pca_w_t *a, const tensor_t *c, json_t 
     if (t) {
         int64_t *out = (int64_t *)(void *)t->data, j = 0;
         for (int64_t i = 0; i < n; i++)
-            if (inside((double)xs[i], (double)ys[i], x0, x1, y0, y1)) {
+            if (hit[i]) {
                 out[j++] = i;
                 if (j <= 10)
                     json_array_append_new(first, json_integer(i));
             }
     }
-    free(xs);
-    free(ys);
+    free(hit);
     char nm[256];
     snprintf(nm, sizeof nm, "%s.selection", a->prefix);
-    if (!t || store_put_tensor(widget_store(w), nm, t, "box selection in the PCA view",
-                               &err) < 0) {
+    if (!t ||
+        store_put_tensor(widget_store(w), nm, t, "selection in the PCA view", &err) < 0) {
         json_decref(first);
         widget_send_error(w, id, "select: %s", err.msg);
         return;

@@ -166,6 +166,44 @@ await test("box selection comes back as an index tensor with the right indices",
   await page.screenshot({ path: path.join(shots, "pca-selection.png"), fullPage: true });
 });
 
+await test("lasso selection: the kernel stores the points inside the drawn path", async () => {
+  await pca.locator(".mvz-pca-mode").click();
+  assert((await pca.locator(".mvz-pca-mode").textContent()) === "select: lasso", "mode toggle");
+  const box = await pca.locator(".mvz-pca-canvas").boundingBox();
+  const path0 = [[120, 330], [330, 250], [420, 360], [300, 420], [200, 380]];
+  const before = await pca.evaluate((el) => el.dataset.selected);
+  await page.keyboard.down("Shift");
+  await page.mouse.move(box.x + path0[0][0], box.y + path0[0][1]);
+  await page.mouse.down();
+  for (const [x, y] of path0.slice(1)) await page.mouse.move(box.x + x, box.y + y, { steps: 5 });
+  await page.mouse.up();
+  await page.keyboard.up("Shift");
+  await page.waitForFunction(([el, b]) => el.querySelector(".mvz-pca-status").textContent.includes("→"),
+    [await pca.elementHandle(), before], { timeout: 5000 });
+  const poly = await pca.evaluate((el) => el.mvPca.lastPolygon);
+  const count = Number(await pca.evaluate((el) => el.dataset.selected));
+  const file = `${data}/lasso.safetensors`;
+  await exec(`%save ${file} pca.selection pca.coords`);
+  const t = await readSafetensors(file);
+  const c = t["pca.coords"], k = c.shape[1];
+  const want = [];
+  for (let i = 0; i < c.shape[0]; i++) {
+    const x = c.data[i * k], y = c.data[i * k + 1];
+    let inside = false;
+    for (let a = 0, b = poly.length - 1; a < poly.length; b = a++) {
+      const [xa, ya] = poly[a], [xb, yb] = poly[b];
+      if ((ya > y) !== (yb > y) && x < ((xb - xa) * (y - ya)) / (yb - ya) + xa) inside = !inside;
+    }
+    if (inside) want.push(i);
+  }
+  const got = t["pca.selection"].data;
+  assert(want.length > 20, `lasso holds only ${want.length} points`);
+  assert(count === want.length && got.length === want.length, `selected ${count}/${got.length}, expected ${want.length}`);
+  assert(got.every((v, i) => v === want[i]), "lasso indices differ");
+  await page.screenshot({ path: path.join(shots, "pca-lasso.png"), fullPage: true });
+  await pca.locator(".mvz-pca-mode").click();
+});
+
 await test("wheel zoom and drag pan redraw", async () => {
   const box = await pca.locator(".mvz-pca-canvas").boundingBox();
   const before = await pca.evaluate((el) => el.mvPca.view.sx);

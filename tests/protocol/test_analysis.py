@@ -229,6 +229,37 @@ def test_pca_widget_points_hover_select(env):
     k.ok("pca.selection")
 
 
+def even_odd(x, y, poly):
+    """numpy version of the kernel's lasso rule (even-odd, float64)."""
+    x = x.astype(np.float64)
+    y = y.astype(np.float64)
+    inside = np.zeros(len(x), dtype=bool)
+    n = len(poly)
+    for i in range(n):
+        xi, yi = poly[i]
+        xj, yj = poly[i - 1]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cross = ((yi > y) != (yj > y)) & (x < (xj - xi) * (y - yi) / (yj - yi) + xi)
+        inside ^= cross
+    return inside
+
+
+def test_pca_lasso_selection(env):
+    k, tmp, data = env
+    msgs = k.ok("%pca X --k 3 --name lz")
+    cid = [m for m in msgs if m["msg_type"] == "comm_open"][0]["content"]["comm_id"]
+    c = k.save(tmp, "lz.coords")["lz.coords"]
+    poly = [(-25.0, -10.0), (0.0, 35.0), (10.0, -3.0), (0.0, 0.0)]  # concave
+    r, _ = k.custom(cid, {"type": "select", "id": 1, "pcx": 0, "pcy": 1,
+                          "polygon": [v for p in poly for v in p]})
+    want = np.nonzero(even_odd(c[:, 0], c[:, 1], poly))[0]
+    assert r["type"] == "selected" and r["count"] == len(want) > 0
+    np.testing.assert_array_equal(k.save(tmp, "lz.selection")["lz.selection"], want)
+    for bad in ([0, 0, 1, 1], [0, 0, 1, 1, 2], [0, 0, 1, "x", 2, 2], "no", [0] * 10000):
+        r, _ = k.custom(cid, {"type": "select", "id": 2, "pcx": 0, "pcy": 1, "polygon": bad})
+        assert r["type"] == "error" and "polygon" in r["error"], r
+
+
 def test_pca_colour_by_value(env):
     k, tmp, data = env
     msgs = k.ok("%pca X --k 3 --name pv\n%pca X --k 3 --name pv2 --labels pv.coords[:,2]")
