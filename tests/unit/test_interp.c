@@ -568,6 +568,35 @@ static void test_numpy_index_cases(void) {
     CHECK(ncases >= 20);
 }
 
-CHECK_MAIN(test_numpy_index_cases, test_complete_magics_flags, test_complete_names,
-           test_complete_paths, test_inspect, test_is_complete, test_run_and_interrupt,
-           test_commands_table, test_bind_and_flags, test_tensor_arg)
+/* A handler's long computation (%info's statistics over 2M elements) stops on the
+ * interrupt flag with a KeyboardInterrupt positioned on its statement; interp_run then
+ * resets the flag. */
+static void test_interrupt_in_handler(void) {
+    fixture_t f;
+    fx_init(&f);
+    int64_t big[] = {1 << 21};
+    tensor_t *t = tensor_new(DT_F32, 1, big, NULL);
+    CHECK_EQ_INT(store_put_tensor(f.store, "big", t, "test", NULL), 0);
+    parse_stmt_t *st;
+    size_t n;
+    err_t err;
+    CHECK_EQ_INT(parse_cell("%echo a\n%info big", &st, &n, &err), 0);
+    const cmd_spec_t *info = commands_find("info");
+    CHECK_EQ_INT(commands_bind(info, &st[1], &err), 0);
+    cmd_ctx_t ctx = {f.store, &f.out, &f.intr};
+    f.intr = 1;
+    CHECK_EQ_INT(info->fn(&ctx, &st[1], &err), -1);
+    CHECK_EQ_STR(err_kind(&err), "KeyboardInterrupt");
+    CHECK_EQ_INT(err.line, 2);
+    f.intr = 0;
+    buf_reset(&f.rec.text);
+    CHECK_EQ_INT(info->fn(&ctx, &st[1], &err), 0);
+    CHECK_CONTAINS(buf_str(&f.rec.text), "zeros       100% (2097152 of 2097152)");
+    parse_free(st, n);
+    fx_fini(&f);
+}
+
+CHECK_MAIN(test_interrupt_in_handler, test_numpy_index_cases, test_complete_magics_flags,
+           test_complete_names, test_complete_paths, test_inspect, test_is_complete,
+           test_run_and_interrupt, test_commands_table, test_bind_and_flags,
+           test_tensor_arg)
