@@ -424,6 +424,22 @@ static void kernel_info_request(kernel_t *k, json_t *c) {
     kernel_reply(k, "kernel_info_reply", r);
 }
 
+/* Takes every message already queued on shell (without waiting), to be answered by
+ * kernel_abort_queue once the failed request is finished. */
+static void kernel_take_queue(kernel_t *k) {
+    wire_blob_t *frames;
+    size_t n;
+    while (k->io.try_recv && k->io.try_recv(k->io.ctx, SERVER_SHELL, &frames, &n) == 1) {
+        if (k->nqueued == k->queued_cap) {
+            k->queued_cap = k->queued_cap ? 2 * k->queued_cap : 16;
+            k->queued = xrealloc(k->queued, k->queued_cap * sizeof *k->queued);
+        }
+        k->queued[k->nqueued].frames = frames;
+        k->queued[k->nqueued].n = n;
+        k->nqueued++;
+    }
+}
+
 static void kernel_execute_request(kernel_t *k, json_t *c) {
     const char *code = kernel_json_str(c, "code");
     if (!code) {
@@ -485,7 +501,7 @@ static void kernel_execute_request(kernel_t *k, json_t *c) {
         json_object_set_new(r, "status", json_string("error"));
         json_object_set_new(r, "execution_count", json_integer(count));
         if (stop_on_error && !silent)
-            k->abort_queued = 1;
+            kernel_take_queue(k);
     }
     kernel_reply(k, "execute_reply", r);
 }
@@ -668,24 +684,23 @@ static int kernel_decode(kernel_t *k, server_channel_t ch, const wire_blob_t *fr
     return 0;
 }
 
-/* Answers the execute_requests already queued on shell after a failure with
- * stop_on_error; other queued requests are handled normally, in order. */
+/* Answers the requests taken by kernel_take_queue: executes get an ExecutionAborted
+ * error reply, everything else is handled normally, in order. */
 static void kernel_abort_queue(kernel_t *k) {
-    wire_blob_t *frames;
-    size_t n;
-    k->abort_queued = 0;
-    while (k->io.try_recv && k->io.try_recv(k->io.ctx, SERVER_SHELL, &frames, &n) == 1) {
+    struct kernel_queued *q = k->queued;
+    size_t n = k->nqueued;
+    k->queued = NULL;
+    k->nqueued = k->queued_cap = 0;
+    for (size_t i = 0; i < n; i++) {
         wire_msg_t m;
-        int ok = kernel_decode(k, SERVER_SHELL, frames, n, &m) == 0;
-        wire_frames_free(frames, n);
-        if (!ok)
-            continue;
-        kernel_dispatch(k, SERVER_SHELL, &m, 1);
-        wire_msg_fini(&m);
-        if (k->shutting_down)
-            break;
+        if (!k->shutting_down &&
+            kernel_decode(k, SERVER_SHELL, q[i].frames, q[i].n, &m) == 0) {
+            kernel_dispatch(k, SERVER_SHELL, &m, 1);
+            wire_msg_fini(&m);
+        }
+        wire_frames_free(q[i].frames, q[i].n);
     }
-    k->abort_queued = 0;
+    free(q);
 }
 
 static void kernel_welcome(kernel_t *k, const wire_blob_t *frames, size_t n) {
@@ -719,7 +734,7 @@ void kernel_handle_frames(kernel_t *k, server_channel_t ch, const wire_blob_t *f
         return;
     kernel_dispatch(k, ch, &m, 0);
     wire_msg_fini(&m);
-    if (k->abort_queued && !k->shutting_down)
+    if (k->nqueued)
         kernel_abort_queue(k);
 }
 
@@ -815,6 +830,11 @@ void kernel_fini(kernel_t *k) {
     free(k->hist);
     k->hist = NULL;
     k->nhist = k->hist_cap = 0;
+    for (size_t i = 0; i < k->nqueued; i++)
+        wire_frames_free(k->queued[i].frames, k->queued[i].n);
+    free(k->queued);
+    k->queued = NULL;
+    k->nqueued = k->queued_cap = 0;
     free(k->last_result);
     k->last_result = NULL;
     buf_fini(&k->stream_buf[0]);

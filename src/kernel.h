@@ -79,7 +79,14 @@ typedef struct kernel {
     kernel_widget_fn widget; /* widget hook, or NULL: "widgets are not available" */
     void *widget_ctx;        /* passed to widget */
 
-    int abort_queued;      /* a stop_on_error execute failed: abort queued executes */
+    /* Shell messages that were already queued when a stop_on_error execute failed,
+     * taken before its reply went out: executes among them are aborted, the rest are
+     * handled normally, after the failed request's idle. Owned frame sets. */
+    struct kernel_queued {
+        wire_blob_t *frames;
+        size_t n;
+    } * queued;
+    size_t nqueued, queued_cap;
     int shutting_down;     /* set by shutdown_request: the run loop ends */
     int restart;           /* the shutdown_request's restart field */
     unsigned long dropped; /* messages dropped as malformed or badly signed */
