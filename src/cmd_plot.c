@@ -307,6 +307,10 @@ static int cmd_heatmap(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     } else if (t->ndim == 1) {
         rows = 1;
         cols = t->shape[0];
+    } else if (t->ndim == 0) {
+        err_set_at(err, st->line, st->args[0].col, "ShapeError",
+                   "%%heatmap needs a 2-D tensor, '%s' is a scalar", st->args[0].text);
+        goto out;
     } else {
         err_set_at(
             err, st->line, st->args[0].col, "ShapeError",
@@ -385,6 +389,11 @@ static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
                    "%%heads needs attention patterns [q, k], [heads, q, k] or [layers, "
                    "heads, q, k] with q == k; '%s' has shape %s",
                    st->args[0].text, shp);
+        goto out;
+    }
+    if (tensor_numel(t) == 0) {
+        err_set_at(err, st->line, st->args[0].col, "ValueError",
+                   "'%s' of shape %s is empty: nothing to draw", st->args[0].text, shp);
         goto out;
     }
     if (check_cmap(st, err) < 0)
@@ -512,8 +521,8 @@ static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         hh = 4000;
     if (cmd_plot_size(st, w, hh, &w, &hh, err) < 0)
         goto out;
-    snprintf(text, sizeof text, "<%lld attention heads of %s %s>", (long long)g.n,
-             st->args[0].text, shp);
+    snprintf(text, sizeof text, "<%lld attention head%s of %s %s>", (long long)g.n,
+             g.n == 1 ? "" : "s", st->args[0].text, shp);
     rc = cmd_plot_emit(ctx, st, w, hh, draw_grid, &g, text, err);
 out:
     strlist_fini(&lab[0]);
@@ -1573,8 +1582,9 @@ static int cmd_pareto(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     if (cmd_plot_size(st, 620, 440, &w, &hh, err) < 0)
         goto out;
     char text[600];
-    snprintf(text, sizeof text, "<Pareto plot of %s: %zu runs, %s vs %s%s>",
-             st->args[0].text, n, xc, yc, cc ? ", coloured by log10 L1" : "");
+    snprintf(text, sizeof text, "<Pareto plot of %s: %zu run%s, %s vs %s%s>",
+             st->args[0].text, n, n == 1 ? "" : "s", xc, yc,
+             cc ? ", coloured by log10 L1" : "");
     rc = cmd_plot_emit(ctx, st, w, hh, draw_scatter, &s, text, err);
 out:
     strlist_fini(&labels);
