@@ -440,11 +440,15 @@ int cmd_describe(cmd_ctx_t *ctx, const parse_stmt_t *st, const char *text, int c
     if (stats) {
         ops_stats_t s;
         memset(&s, 0, sizeof s);
-        if (ops_stats(t, &s, ctx->interrupted, err) < 0) {
-            if (err && err->line == 0 && st) {
-                err->line = st->line;
-                err->col = col;
+        err_t se;
+        err_clear(&se);
+        if (ops_stats(t, &s, ctx->interrupted, &se) < 0) {
+            if (se.line == 0 && st) {
+                se.line = st->line;
+                se.col = col;
             }
+            if (err)
+                *err = se;
             rc = -1;
         } else {
             char a[32], b[32], c[32], d[32];
@@ -785,6 +789,8 @@ int cmd_assign(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     }
     char *source = xasprintf("view of %s", w->text);
     int rc, single;
+    err_t pe; /* errors of store_put_*, which carry no position */
+    err_clear(&pe);
     strlist_t l = STRLIST_INIT;
     int is_strings = strings_expr(ctx, st, w->text, w->col, &l, &single, err);
     if (is_strings < 0) {
@@ -792,12 +798,13 @@ int cmd_assign(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     } else if (is_strings) {
         free(source);
         source = xasprintf("copy of %s", w->text);
-        rc = store_put_strings(ctx->store, st->name, &l, source, err);
+        rc = store_put_strings(ctx->store, st->name, &l, source, &pe);
     } else {
         tensor_t *t = cmd_tensor_arg(ctx, st, w->text, w->col, err);
-        rc = t ? store_put_tensor(ctx->store, st->name, t, source, err) : -1;
+        rc = t ? store_put_tensor(ctx->store, st->name, t, source, &pe) : -1;
     }
-    if (rc < 0 && err && err->line == 0) {
+    if (rc < 0 && pe.kind && err) { /* a store error: point at the statement */
+        *err = pe;
         err->line = st->line;
         err->col = st->col;
     }
