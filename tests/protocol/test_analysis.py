@@ -65,7 +65,7 @@ class Kernel:
 
     def execute(self, code, on_msg=None):
         """Runs code; returns (reply content, list of iopub messages of this request)."""
-        mid = self.kc.execute(code)
+        mid = self.kc.execute(code, stop_on_error=False)  # each test cell stands alone
         msgs = []
         while True:
             m = self.kc.get_iopub_msg(timeout=TIMEOUT)
