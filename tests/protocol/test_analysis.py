@@ -52,9 +52,16 @@ class Kernel:
         with open(os.path.join(spec, "kernel.json"), "w") as f:
             json.dump({"argv": [KERNEL, "-f", "{connection_file}"], "display_name": "mechviz",
                        "language": "mechviz", "interrupt_mode": "signal"}, f)
+        old = os.environ.get("JUPYTER_PATH")
         os.environ["JUPYTER_PATH"] = os.path.join(tmp, "jupyter")
-        self.km = KernelManager(kernel_name="mechviz-test")
-        self.km.start_kernel()
+        try:  # the other test modules keep their JUPYTER_PATH
+            self.km = KernelManager(kernel_name="mechviz-test")
+            self.km.start_kernel()
+        finally:
+            if old is None:
+                del os.environ["JUPYTER_PATH"]
+            else:
+                os.environ["JUPYTER_PATH"] = old
         self.kc = self.km.client()
         self.kc.start_channels()
         self.kc.wait_for_ready(timeout=TIMEOUT)
