@@ -641,7 +641,9 @@ int cmd_analysis_lens_picture(store_t *s, const char *prefix, const char *tokens
                                 ? &te->strings
                                 : NULL;
     const strlist_t *voc = ve && ve->kind == STORE_STRINGS ? &ve->strings : NULL;
-    const strlist_t *ll = le && le->kind == STORE_STRINGS ? &le->strings : NULL;
+    const strlist_t *ll = le && le->kind == STORE_STRINGS && (int64_t)le->strings.n == L
+                              ? &le->strings
+                              : NULL;
     vals = xmalloc((size_t)(L * S) * sizeof(double));
     for (int64_t i = 0; i < L * S; i++)
         vals[i] = tensor_get_flat(pt, i);
@@ -817,7 +819,11 @@ static int cmd_lens(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
             0 ||
         put_array(ctx->store, name, "argmax", DT_I32, 2, sh, g.argmax, src, err) < 0)
         goto out;
-    if (ll) {
+    if (!ll) { /* no stale labels from an earlier run under this name */
+        char nl[256];
+        snprintf(nl, sizeof nl, "%s.layers", name);
+        store_delete(ctx->store, nl);
+    } else {
         strlist_t copy = STRLIST_INIT;
         for (size_t i = 0; i < ll->n; i++)
             strlist_push(&copy, ll->items[i]);
