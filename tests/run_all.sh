@@ -9,7 +9,8 @@
 # script adds them up and ends with the line `N passed, N failed, N skipped`. It exits
 # non-zero if any stage failed. It runs every stage even after a failure, so one run shows
 # everything that is broken. BUILD defaults to build; ASAN_BUILD (default build-asan)
-# names the sanitizer build directory.
+# names the sanitizer build directory. Missing apt packages are installed first (see
+# below).
 set -u
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -47,6 +48,13 @@ stage() {
     [ "$f" -eq 0 ] || failed_stages="$failed_stages $name"
     echo "-- $name: $p passed, $f failed, $s skipped (exit $rc, $(($(date +%s) - t0)) s)"
 }
+
+# Like `make demo`, `make test` first installs any missing package of the "test" group
+# (tools/deps.sh; a no-op when all are there). NO_DEPS=1 skips this.
+if [ "${NO_DEPS:-0}" != 1 ]; then
+    sh tools/deps.sh install test ||
+        echo "== deps: some packages could not be installed; stages needing them will fail"
+fi
 
 stage build - BUILD="$build" WERROR=1
 stage check - BUILD="$build" WERROR=1 check
