@@ -27,6 +27,7 @@ class ExploreView {
     this.model = model;
     this.root = root;
     this.nextId = 1;
+    this.uid = Math.random().toString(36).slice(2, 10);
     this.want = -1;
     this.onMsg = (c) => this.handle(c);
     model.on("msg:custom", this.onMsg);
@@ -80,7 +81,7 @@ class ExploreView {
     }
     this.num.value = String(f);
     this.slider.value = String(f);
-    this.want = this.nextId++;
+    this.want = `${this.uid}-${this.nextId++}`; // views of one model share replies
     this.stats.textContent = `computing feature ${f}…`;
     this.model.send({ type: "feature", feature: f, id: this.want });
   }

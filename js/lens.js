@@ -49,6 +49,7 @@ class LensView {
     this.model = model;
     this.root = root;
     this.nextId = 1;
+    this.uid = Math.random().toString(36).slice(2, 10);
     this.pending = new Map();
     this.cache = new Map();
     this.prob = null;
@@ -63,7 +64,7 @@ class LensView {
   }
 
   send(content) {
-    const id = this.nextId++;
+    const id = `${this.uid}-${this.nextId++}`; // views of one model share replies
     this.pending.set(id, content);
     this.model.send({ ...content, id });
     return id;

@@ -99,6 +99,7 @@ class PcaView {
     this.model = model;
     this.root = root;
     this.nextId = 1;
+    this.uid = Math.random().toString(36).slice(2, 10);
     this.pending = new Map();
     this.hoverCache = new Map();
     this.x = null;
@@ -120,7 +121,7 @@ class PcaView {
   }
 
   send(content) {
-    const id = this.nextId++;
+    const id = `${this.uid}-${this.nextId++}`; // views of one model share replies
     this.pending.set(id, content.type);
     this.model.send({ ...content, id });
     return id;
