@@ -55,7 +55,7 @@ static const struct figure {
     {"heatmap",
      "%heatmap blocks.3.hook_resid_post[0, :24, :40] --title \"Residual stream "
      "(layer 3, first 24 tokens)\" --cmap RdBu_r --center 0"},
-    {"attention", "%heads blocks.2.attn.hook_pattern[0, 0, :32, :32] --tokens toks32 "
+    {"attention", "%heads blocks.2.attn.hook_pattern[0, 0] --tokens toks "
                   "--title \"L2H0 (induction head)\""},
     {"heads", "%heads blocks.2.attn.hook_pattern[0] --layer 2"},
     {"patching",

@@ -72,13 +72,13 @@ def heatmap(d):
 
 
 def attention(d):
-    p = d["run"]["blocks.2.attn.hook_pattern"][0, 0, :32, :32]
-    t = [vis(s) for s in d["tokens"][:32]]
+    p = d["run"]["blocks.2.attn.hook_pattern"][0, 0]
+    t = [vis(s) for s in d["tokens"]]
     f = fig(820, 710)
     ax = f.add_subplot()
     im = ax.imshow(p, cmap="Blues")
-    ax.set_xticks(range(32), t, rotation=90)
-    ax.set_yticks(range(32), t)
+    ax.set_xticks(range(len(t)), t, rotation=90, fontsize=5)
+    ax.set_yticks(range(len(t)), t, fontsize=5)
     ax.set_xlabel("key")
     ax.set_ylabel("query")
     f.colorbar(im, ax=ax)

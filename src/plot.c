@@ -596,6 +596,7 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
     if (fmax(cw, ch) / sq < 1.6) {
         cw = ch = sq;
         double nw = cw * (double)cols, nh = ch * (double)rows;
+        grid.x += (grid.w - nw) / 2; /* centre the narrower map, colorbar follows it */
         grid.h = nh;
         grid.w = nw;
     }
