@@ -376,8 +376,6 @@ static void test_svg_and_text_color(void) {
 }
 
 static void test_shutdown(void) {
-    if (getenv("NO_SHUTDOWN"))
-        return;
     render_shutdown();
     CHECK(1);
 }
