@@ -9,6 +9,8 @@ top-k of a lens cell, top examples of an SAE feature), the box selection stored 
 index tensor, interrupting a PCA mid-run (store intact, kernel alive), and errors.
 
 Run: /usr/bin/python3 -m pytest tests/protocol/test_analysis.py
+(MECHVIZ_GRACEFUL=1 ends the kernel with a shutdown_request instead of a kill, so a
+valgrind or ASan wrapper named by MECHVIZ_KERNEL gets to report leaks at exit.)
 """
 import json
 import os
@@ -68,7 +70,7 @@ class Kernel:
 
     def stop(self):
         self.kc.stop_channels()
-        self.km.shutdown_kernel(now=True)
+        self.km.shutdown_kernel(now=os.environ.get("MECHVIZ_GRACEFUL") is None)
 
     def execute(self, code, on_msg=None):
         """Runs code; returns (reply content, list of iopub messages of this request)."""
