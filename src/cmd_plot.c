@@ -481,7 +481,7 @@ static int cmd_heads(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         tensor_free(hv);
         double *dst = v + k * pq * pq;
         for (int64_t i = 0; i < pq * pq; i++)
-            dst[i] = NAN;
+            dst[i] = (double)NAN;
         for (int64_t i = 0; i < q; i++)
             for (int64_t j = 0; j < q; j++) {
                 double x = (double)head[i * q + j];
@@ -1664,7 +1664,7 @@ static int cmd_topk(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     order_item_t *ord = xmalloc((size_t)nv * sizeof *ord);
     for (int64_t l = 0; l < nl; l++) {
         int64_t idx[3] = {l, pos, 0};
-        double mx = -INFINITY;
+        double mx = -(double)INFINITY;
         for (int64_t c = 0; c < nv; c++) {
             idx[t->ndim - 1] = c;
             row[c] = tensor_get(t, idx);

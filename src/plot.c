@@ -413,7 +413,7 @@ int plot_colorbar(render_t *r, plot_rect_t box, const char *cmap, double vmin,
  * the finite data range; centred maps are made symmetric around the centre (the larger
  * distance on both sides). A range without finite values gives [0, 1]. */
 void plot_heatmap_limits(const plot_heatmap_t *h, double *vmin, double *vmax) {
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = (double)INFINITY, hi = -(double)INFINITY;
     int64_t n = h->rows * h->cols;
     for (int64_t i = 0; i < n; i++) {
         double v = h->values[i];
@@ -460,7 +460,7 @@ static double *pool(const double *v, int64_t rows, int64_t cols, int64_t fr, int
     double *o = xmalloc((size_t)(pr * pc) * sizeof *o);
     for (int64_t i = 0; i < pr; i++)
         for (int64_t j = 0; j < pc; j++) {
-            double best = NAN, bd = -1;
+            double best = (double)NAN, bd = -1;
             for (int64_t a = i * fr; a < (i + 1) * fr && a < rows; a++)
                 for (int64_t b = j * fc; b < (j + 1) * fc && b < cols; b++) {
                     double x = v[a * cols + b];
@@ -742,7 +742,7 @@ int plot_heatmap_grid(render_t *r, plot_rect_t area, const plot_grid_t *g, err_t
         return -1;
     plot_title(r, &area, g->title);
     int64_t per = g->rows * g->cols;
-    double vmin = INFINITY, vmax = -INFINITY;
+    double vmin = (double)INFINITY, vmax = -(double)INFINITY;
     for (int64_t i = 0; i < g->n * per; i++)
         if (isfinite(g->values[i])) {
             vmin = fmin(vmin, g->values[i]);
@@ -782,7 +782,7 @@ int plot_heatmap_grid(render_t *r, plot_rect_t area, const plot_grid_t *g, err_t
         const double *v = g->values + k * per;
         for (int64_t i = 0; i < pr; i++)
             for (int64_t j = 0; j < pc; j++) {
-                double best = NAN;
+                double best = (double)NAN;
                 for (int64_t a = i * fr; a < (i + 1) * fr && a < g->rows; a++)
                     for (int64_t b = j * fc; b < (j + 1) * fc && b < g->cols; b++) {
                         double t = v[a * g->cols + b];
@@ -912,7 +912,7 @@ int plot_hist(render_t *r, plot_rect_t area, const plot_hist_t *h, err_t *err) {
         err_set(err, "ValueError", "bins must be in 1..10000, not %d", h->bins);
         return -1;
     }
-    double lo = INFINITY, hi = -INFINITY;
+    double lo = (double)INFINITY, hi = -(double)INFINITY;
     size_t nfin = 0;
     for (size_t i = 0; i < h->n; i++)
         if (isfinite(h->values[i])) {
@@ -990,7 +990,8 @@ int plot_lines(render_t *r, plot_rect_t area, const plot_lines_t *l, err_t *err)
                 PLOT_MAX_SERIES, l->nseries);
         return -1;
     }
-    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
+    double x0 = (double)INFINITY, x1 = -(double)INFINITY, y0 = (double)INFINITY,
+           y1 = -(double)INFINITY;
     for (size_t s = 0; s < l->nseries; s++) {
         const plot_series_t *se = &l->series[s];
         for (size_t i = 0; i < se->n; i++) {
@@ -1074,8 +1075,9 @@ int plot_scatter(render_t *r, plot_rect_t area, const plot_scatter_t *s, err_t *
                         s->category[i], s->ncat ? s->ncat - 1 : 0);
                 return -1;
             }
-    double x0 = INFINITY, x1 = -INFINITY, y0 = INFINITY, y1 = -INFINITY;
-    double c0 = INFINITY, c1 = -INFINITY;
+    double x0 = (double)INFINITY, x1 = -(double)INFINITY, y0 = (double)INFINITY,
+           y1 = -(double)INFINITY;
+    double c0 = (double)INFINITY, c1 = -(double)INFINITY;
     for (size_t i = 0; i < s->n; i++) {
         if (!isfinite(s->x[i]) || !isfinite(s->y[i]))
             continue;

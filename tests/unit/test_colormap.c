@@ -88,9 +88,9 @@ static void test_mapping_rule(void) {
     CHECK_EQ_INT(colormap_index(&s, 0.499, 0, 1), 127);
     CHECK_EQ_INT(colormap_index(&s, -5, 0, 1), 0);
     CHECK_EQ_INT(colormap_index(&s, 5, 0, 1), 255);
-    CHECK_EQ_INT(colormap_index(&s, -INFINITY, 0, 1), 0);
-    CHECK_EQ_INT(colormap_index(&s, INFINITY, 0, 1), 255);
-    CHECK_EQ_INT(colormap_index(&s, NAN, 0, 1), -1);
+    CHECK_EQ_INT(colormap_index(&s, -(double)INFINITY, 0, 1), 0);
+    CHECK_EQ_INT(colormap_index(&s, (double)INFINITY, 0, 1), 255);
+    CHECK_EQ_INT(colormap_index(&s, (double)NAN, 0, 1), -1);
     CHECK_EQ_INT(colormap_index(&s, 3, 2, 2), 0); /* degenerate range */
     CHECK_EQ_INT(colormap_select("viridis_r", &s), 0);
     CHECK_EQ_INT(s.reversed, 1);

@@ -166,7 +166,7 @@ static void test_centred_diverging_map(void) {
 }
 
 static void test_nan_cells_are_marked(void) {
-    double v[4] = {0, NAN, 1, INFINITY};
+    double v[4] = {0, (double)NAN, 1, (double)INFINITY};
     plot_rect_t g;
     plot_heatmap_t h = {.values = v, .rows = 2, .cols = 2, .grid_out = &g};
     err_t e;
@@ -183,7 +183,7 @@ static void test_nan_cells_are_marked(void) {
     cairo_surface_destroy(s);
     render_free(r);
     /* All NaN: a sensible picture, not an error. */
-    double all[2] = {NAN, NAN};
+    double all[2] = {(double)NAN, (double)NAN};
     plot_heatmap_t h2 = {.values = all, .rows = 1, .cols = 2};
     r = render_new(200, 120, &e);
     CHECK_EQ_INT(plot_heatmap(r, (plot_rect_t){0, 0, 200, 120}, &h2, &e), 0);
@@ -250,7 +250,7 @@ static void test_grid_bars_hist_lines_scatter_table(void) {
     CHECK_EQ_INT(plot_heatmap_grid(r, (plot_rect_t){0, 0, 200, 200}, &bad, &e), -1);
     render_free(r);
 
-    double bv[3] = {2, -1, NAN};
+    double bv[3] = {2, -1, (double)NAN};
     const char *bn[3] = {"pos", "neg", "nan"};
     plot_bars_t b = {.values = bv, .names = bn, .n = 3, .value_labels = 1};
     r = render_new(300, 200, &e);
@@ -271,7 +271,7 @@ static void test_grid_bars_hist_lines_scatter_table(void) {
     CHECK_EQ_INT(plot_bars(r, (plot_rect_t){0, 0, 300, 200}, &b, &e), -1);
     render_free(r);
 
-    double hv[6] = {1, 2, 2, 3, NAN, INFINITY};
+    double hv[6] = {1, 2, 2, 3, (double)NAN, (double)INFINITY};
     plot_hist_t hh = {.values = hv, .n = 6, .bins = 3, .legend = "zero: 50%"};
     r = render_new(300, 200, &e);
     CHECK_EQ_INT(plot_hist(r, (plot_rect_t){0, 0, 300, 200}, &hh, &e), 0);
@@ -283,7 +283,7 @@ static void test_grid_bars_hist_lines_scatter_table(void) {
     CHECK_CONTAINS(e.msg, "no finite values");
     render_free(r);
 
-    double ly[4] = {1, NAN, 3, 4}, lx[4] = {0, 1, 2, 3};
+    double ly[4] = {1, (double)NAN, 3, 4}, lx[4] = {0, 1, 2, 3};
     plot_series_t se = {.x = lx, .y = ly, .n = 4, .label = "loss"};
     plot_lines_t pl = {.series = &se, .nseries = 1, .logy = 1, .title = "t"};
     r = render_new(300, 200, &e);
@@ -292,7 +292,7 @@ static void test_grid_bars_hist_lines_scatter_table(void) {
     CHECK_EQ_INT(plot_lines(r, (plot_rect_t){0, 0, 300, 200}, &pl, &e), -1);
     render_free(r);
 
-    double sx[3] = {0, 1, NAN}, sy[3] = {0, 1, 2};
+    double sx[3] = {0, 1, (double)NAN}, sy[3] = {0, 1, 2};
     int cat[3] = {0, 1, 5};
     const char *cn[2] = {"a", "b"};
     plot_scatter_t sc = {
@@ -329,7 +329,7 @@ static void test_ticks(void) {
     CHECK_EQ_DBL(step, 2, 1e-12);
     CHECK_EQ_DBL(t[0], -2, 1e-12);
     CHECK_EQ_INT(plot_nice_ticks(3, 3, 5, t, PLOT_MAX_TICKS, &step), 1);
-    CHECK_EQ_INT(plot_nice_ticks(0, NAN, 5, t, PLOT_MAX_TICKS, &step), 0);
+    CHECK_EQ_INT(plot_nice_ticks(0, (double)NAN, 5, t, PLOT_MAX_TICKS, &step), 0);
     CHECK_EQ_INT(plot_nice_ticks(0, 1e300, 5, t, 3, &step) <= 3, 1);
     char s[64];
     plot_format_tick(-0.5, 0.25, s, sizeof s);
