@@ -21,8 +21,8 @@ typedef enum server_channel {
     SERVER_IOPUB = 3, /* received frames here are XPUB subscription events */
 } server_channel_t;
 
-#define SERVER_MAX_TOTAL ((size_t)1 << 30) /* largest multipart message accepted, bytes  \
-                                            */
+/* The largest multipart message accepted, in bytes. */
+#define SERVER_MAX_TOTAL ((size_t)1 << 30)
 
 typedef struct server server_t;
 
