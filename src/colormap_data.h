@@ -9,6 +9,7 @@
 
 #define COLORMAP_MATPLOTLIB_VERSION "3.6.3"
 
+/* clang-format off */
 static const double cm_viridis_f[256][3] = {
     {0.26700400000000002, 0.0048739999999999999, 0.32941500000000001},
     {0.26851000000000003, 0.0096050000000000007, 0.33542699999999998},
@@ -5029,5 +5030,6 @@ static const unsigned char cm_tab10_b[10][3] = {
     {"bwr", 256, 0, cm_bwr_f, cm_bwr_b}, \
     {"PiYG", 256, 0, cm_PiYG_f, cm_PiYG_b}, \
     {"tab10", 10, 1, cm_tab10_f, cm_tab10_b}
+/* clang-format on */
 
 #endif

@@ -40,6 +40,7 @@ def main():
     h.append("")
     h.append("#define COLORMAP_MATPLOTLIB_VERSION \"%s\"" % matplotlib.__version__)
     h.append("")
+    h.append("/* clang-format off */")
     e = ["# matplotlib %s: name index r g b (repr of float64), then bytes r g b"
          % matplotlib.__version__]
     rows = []
@@ -72,6 +73,7 @@ def main():
     h.append("/* name, entries, categorical, doubles, bytes */")
     h.append("#define COLORMAP_DATA_TABLE \\")
     h.append(" \\\n".join(rows).rstrip(",") + "")
+    h.append("/* clang-format on */")
     h.append("")
     h.append("#endif")
     with open(hdr, "w") as fh:
