@@ -283,6 +283,59 @@ static void heatmap_default_size(int64_t rows, int64_t cols, int labels_x, int *
         *h = 1200;
 }
 
+/* Read a 2-D (or 1-D, one row) tensor row by row into a new rows/fr x cols/fc array,
+ * keeping per block the value farthest from `center` (centred maps) or the largest;
+ * NaN only where a whole block is NaN. Returns NULL with err set (MemoryError,
+ * KeyboardInterrupt). */
+static double *pooled_read(cmd_ctx_t *ctx, const tensor_t *t, int64_t rows, int64_t cols,
+                           int64_t fr, int64_t fc, int centered, double center,
+                           err_t *err) {
+    int64_t pr = (rows + fr - 1) / fr, pc = (cols + fc - 1) / fc;
+    double *out = util_try_malloc((size_t)(pr * pc) * sizeof *out);
+    double *row = util_try_malloc((size_t)cols * sizeof *row);
+    if (!out || !row) {
+        free(out);
+        free(row);
+        err_set(err, "MemoryError", "cannot allocate the pooled map");
+        return NULL;
+    }
+    for (int64_t i = 0; i < pr * pc; i++)
+        out[i] = (double)NAN;
+    for (int64_t i = 0; i < rows; i++) {
+        if (t->ndim == 1) {
+            tensor_read_f64(t, row);
+        } else {
+            tensor_index_t ix;
+            memset(&ix, 0, sizeof ix);
+            ix.kind = TI_INT;
+            ix.i = i;
+            tensor_t *rv = tensor_index(t, &ix, 1, err);
+            if (!rv) {
+                free(out);
+                free(row);
+                return NULL;
+            }
+            tensor_read_f64(rv, row);
+            tensor_free(rv);
+        }
+        double *dst = out + (i / fr) * pc;
+        for (int64_t j = 0; j < cols; j++) {
+            double x = row[j], *c = &dst[j / fc];
+            if (isnan(x))
+                continue;
+            if (isnan(*c) || (centered ? fabs(x - center) > fabs(*c - center) : x > *c))
+                *c = x;
+        }
+        if ((i & 1023) == 0 && cmd_interrupted(ctx, err) < 0) {
+            free(out);
+            free(row);
+            return NULL;
+        }
+    }
+    free(row);
+    return out;
+}
+
 static int draw_heatmap(render_t *r, plot_rect_t area, const void *data, err_t *err) {
     return plot_heatmap(r, area, data, err);
 }
@@ -332,10 +385,25 @@ static int cmd_heatmap(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
             goto out;
         h.centered = 1;
     }
-    int64_t n;
-    v = cmd_plot_values(t, MAX_ELEMS, &n, err);
-    if (!v)
-        goto out;
+    int64_t n, fr = 1, fc = 1;
+    if (rows > PLOT_MAX_CELLS || cols > PLOT_MAX_CELLS) {
+        /* Pool while reading, so a [100000, 768] residual stream never needs a full
+         * copy: the value farthest from the centre (or the largest) per block. */
+        fr = (rows + PLOT_MAX_CELLS - 1) / PLOT_MAX_CELLS;
+        fc = (cols + PLOT_MAX_CELLS - 1) / PLOT_MAX_CELLS;
+        v = pooled_read(ctx, t, rows, cols, fr, fc, h.centered, h.center, err);
+        if (!v)
+            goto out;
+        h.y_stride = fr;
+        h.x_stride = fc;
+        rows = (rows + fr - 1) / fr;
+        cols = (cols + fc - 1) / fc;
+        xl = yl = NULL;
+    } else {
+        v = cmd_plot_values(t, MAX_ELEMS, &n, err);
+        if (!v)
+            goto out;
+    }
     h.values = v;
     h.rows = rows;
     h.cols = cols;

@@ -509,6 +509,25 @@ static int64_t label_every(const side_labels_t *s, double cell, double font) {
     return k;
 }
 
+/* Nice integer index ticks (steps of 1, 2, 2.5 -> 2, 5 x 10^k, at least one cell) for
+ * a side without labels; about `target` of them, within the side. Returns the count. */
+static int index_ticks(const side_labels_t *s, int target, int64_t *out) {
+    double t[PLOT_MAX_TICKS], step;
+    double lo = (double)s->offset, hi = (double)(s->offset + (s->n - 1) * s->factor);
+    int n = plot_nice_ticks(lo, hi, target, t, PLOT_MAX_TICKS, &step);
+    if (n == 0)
+        return 0;
+    int64_t st = (int64_t)ceil(step);
+    if (st < s->factor)
+        st = s->factor;
+    if (st < 1)
+        st = 1;
+    int64_t first = (int64_t)ceil(lo / (double)st) * st, k = 0;
+    for (int64_t v = first; (double)v <= hi && k < PLOT_MAX_TICKS; v += st)
+        out[k++] = v;
+    return (int)k;
+}
+
 static double max_label_width(render_t *r, const side_labels_t *s, int64_t every,
                               const render_text_style_t *st) {
     double wmax = 0;
@@ -559,10 +578,12 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
                       h->centered ? h->center : 0);
         vals = pooled;
     }
-    side_labels_t xs = {fr == 1 && fc == 1 ? h->xlabels : NULL, h->tokens_x, cols, fc,
-                        h->x_offset};
-    side_labels_t ys = {fr == 1 && fc == 1 ? h->ylabels : NULL, h->tokens_y, rows, fr,
-                        h->y_offset};
+    int64_t sx = h->x_stride > 1 ? h->x_stride : 1,
+            sy = h->y_stride > 1 ? h->y_stride : 1;
+    side_labels_t xs = {fr == 1 && fc == 1 ? h->xlabels : NULL, h->tokens_x, cols,
+                        fc * sx, h->x_offset};
+    side_labels_t ys = {fr == 1 && fc == 1 ? h->ylabels : NULL, h->tokens_y, rows,
+                        fr * sy, h->y_offset};
 
     /* Layout: colorbar on the right, y labels left, rotated x labels below. */
     double cbar_w = h->colorbar ? 78 + (empty(h->cbar_label) ? 0 : FONT_LABEL + 4) : 0;
@@ -676,13 +697,26 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
     }
     render_rect_stroke(r, grid.x, grid.y, grid.w, grid.h, 0.8, FRAME);
 
-    /* Row labels. */
-    for (int64_t i = 0; i < rows; i += ey) {
-        double y = grid.y + ((double)i + 0.5) * ch;
-        render_line(r, grid.x - TICK_LEN, y, grid.x, y, 0.8, FRAME);
-        char *t = side_label(&ys, i);
-        render_text(r, grid.x - TICK_LEN - 2, y, t, &lst);
-        free(t);
+    /* Row labels: every ey-th label, or nice index ticks (1, 2, 5 x 10^k). */
+    if (ys.labels) {
+        for (int64_t i = 0; i < rows; i += ey) {
+            double y = grid.y + ((double)i + 0.5) * ch;
+            render_line(r, grid.x - TICK_LEN, y, grid.x, y, 0.8, FRAME);
+            char *t = side_label(&ys, i);
+            render_text(r, grid.x - TICK_LEN - 2, y, t, &lst);
+            free(t);
+        }
+    } else {
+        int64_t tk[PLOT_MAX_TICKS];
+        int nt = index_ticks(&ys, (int)clampd(grid.h / (font * 2.5), 2, 25), tk);
+        for (int k = 0; k < nt; k++) {
+            double y =
+                grid.y + ((double)(tk[k] - ys.offset) / (double)ys.factor + 0.5) * ch;
+            render_line(r, grid.x - TICK_LEN, y, grid.x, y, 0.8, FRAME);
+            char t[32];
+            snprintf(t, sizeof t, "%lld", (long long)tk[k]);
+            render_text(r, grid.x - TICK_LEN - 2, y, t, &lst);
+        }
     }
     /* Column labels: rotated for text, horizontal for indices. */
     render_text_style_t xst = lst;
@@ -694,12 +728,30 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
         xst.halign = RENDER_CENTER;
         xst.valign = RENDER_TOP;
     }
-    for (int64_t j = 0; j < cols; j += ex) {
-        double x = grid.x + ((double)j + 0.5) * cw;
-        render_line(r, x, grid.y + grid.h, x, grid.y + grid.h + TICK_LEN, 0.8, FRAME);
-        char *t = side_label(&xs, j);
-        render_text(r, x, grid.y + grid.h + TICK_LEN + 2, t, &xst);
-        free(t);
+    if (xs.labels) {
+        for (int64_t j = 0; j < cols; j += ex) {
+            double x = grid.x + ((double)j + 0.5) * cw;
+            render_line(r, x, grid.y + grid.h, x, grid.y + grid.h + TICK_LEN, 0.8, FRAME);
+            char *t = side_label(&xs, j);
+            render_text(r, x, grid.y + grid.h + TICK_LEN + 2, t, &xst);
+            free(t);
+        }
+    } else {
+        char widest[32];
+        snprintf(widest, sizeof widest, "%lld",
+                 (long long)(xs.offset + cols * xs.factor));
+        double lw;
+        render_text_size(r, widest, &xst, &lw, NULL);
+        int64_t tk[PLOT_MAX_TICKS];
+        int nt = index_ticks(&xs, (int)clampd(grid.w / (lw + 12), 2, 25), tk);
+        for (int k = 0; k < nt; k++) {
+            double x =
+                grid.x + ((double)(tk[k] - xs.offset) / (double)xs.factor + 0.5) * cw;
+            render_line(r, x, grid.y + grid.h, x, grid.y + grid.h + TICK_LEN, 0.8, FRAME);
+            char t[32];
+            snprintf(t, sizeof t, "%lld", (long long)tk[k]);
+            render_text(r, x, grid.y + grid.h + TICK_LEN + 2, t, &xst);
+        }
     }
     render_text_style_t ls = style(FONT_LABEL, RENDER_CENTER, RENDER_BOTTOM);
     if (!empty(h->xlabel))

@@ -40,6 +40,7 @@ typedef struct plot_heatmap {
     const char *const *ylabels; /* rows labels (left), or NULL for indices */
     int tokens_x, tokens_y;     /* 1: labels are model tokens (visible markers) */
     int64_t x_offset, y_offset; /* first index shown by numeric ticks (slices) */
+    int64_t x_stride, y_stride; /* data indices per cell of a pre-pooled map (0 = 1) */
     const char *cmap;           /* default viridis, or RdBu_r when centered */
     double vmin, vmax;
     int has_vmin, has_vmax;
