@@ -657,14 +657,16 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
                 }
     }
     /* Text in cells. */
-    if (h->cell_text || h->annotate) {
+    /* Per-cell strings belong to the original cells: not drawn on a pooled map. */
+    const char *const *ctext = pooled ? NULL : h->cell_text;
+    if (ctext || h->annotate) {
         double cfont = clampd(fmin(ch * 0.38, cw * 0.22), 0, 12);
-        if (h->cell_text && cfont > 0) {
+        if (ctext && cfont > 0) {
             double wmax = 0;
             for (int64_t i = 0; i < rows * cols && i < 4096; i++) {
                 double w;
                 render_text_style_t s = style(10, RENDER_CENTER, RENDER_MIDDLE);
-                render_text_size(r, h->cell_text[i] ? h->cell_text[i] : "", &s, &w, NULL);
+                render_text_size(r, ctext[i] ? ctext[i] : "", &s, &w, NULL);
                 if (w > wmax)
                     wmax = w;
             }
@@ -683,8 +685,8 @@ int plot_heatmap(render_t *r, plot_rect_t area, const plot_heatmap_t *h, err_t *
                     char num[32];
                     const char *t = num;
                     char *tok = NULL;
-                    if (h->cell_text) {
-                        tok = label_text(h->cell_text[i * cols + j], 0);
+                    if (ctext) {
+                        tok = label_text(ctext[i * cols + j], 0);
                         t = tok;
                     } else {
                         format_cell_value(v, num, sizeof num);
