@@ -59,6 +59,18 @@ for l in range(2):
 np.save(out / "demo.npy", demo.astype(np.float32))
 (out / "demo_toks.json").write_text(json.dumps(demo_toks))
 
+# a long sequence: [2, 4096, 4096] float16, a previous-token head and a BOS head, with
+# exactly representable weights at known cells
+N = 4096
+long = np.zeros((2, N, N), np.float16)
+long[0, np.arange(1, N), np.arange(N - 1)] = 0.75
+long[0, 0, 0] = 1.0
+long[1, :, 0] = 0.5
+long[1, np.arange(N), np.arange(N)] = 0.25
+long[1, 3000, 1234] = 0.125
+np.save(out / "long.npy", long)
+(out / "long_toks.json").write_text(json.dumps([f"w{i}" for i in range(N)]))
+
 cells = []
 for l, h, q, k in [(0, 0, 7, 3), (0, 2, 7, 3), (1, 1, 9, 4), (1, 3, 11, 0), (0, 0, 5, 5)]:
     cells.append({"layer": l, "head": h, "q": q, "k": k, "value": float(pat[l, h, q, k])})

@@ -17,12 +17,21 @@ const expected = JSON.parse(await readFile(path.join(dataDir, "expected.json"), 
 
 let passed = 0, failed = 0;
 const results = [];
+const TEST_TIMEOUT_MS = 90000;
 async function test(name, fn) {
+  let timer;
   try {
-    await fn();
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${TEST_TIMEOUT_MS} ms`)), TEST_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
     passed++;
     console.log(`ok   ${name}`);
   } catch (e) {
+    clearTimeout(timer);
     failed++;
     console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split("\n").slice(0, 3).join(" | ") : e}`);
   }
@@ -233,6 +242,67 @@ await test("zoom in on a [2, 1000, 1000] head: finer tiles arrive", async () => 
   await page.keyboard.press("ArrowRight");
 });
 
+await test("a [2, 4096, 4096] float16 view: thumbnails, zoom by keyboard, exact values, 4096-token view", async () => {
+  const s = await page.evaluate(
+    (d) => window.mvz.exec(`%load long = ${d}/long.npy\n%load long_toks = ${d}/long_toks.json\n%attention long --tokens long_toks`),
+    dataDir,
+  );
+  assert(s.status === "ok", `execute ${s.status}: ${s.evalue}`);
+  const w = page.locator(".cell").last().locator(".mvz-attn");
+  await w.waitFor({ timeout: 10000 });
+  const root = await w.elementHandle();
+  await page.waitForFunction((el) => el.dataset.ready === "1" && Number(el.dataset.tiles) > 0, root, { timeout: 20000 });
+  await page.waitForFunction(
+    (el) => [...el.querySelectorAll(".mvz-attn-thumbimg")].every((c) => c.width === 96), root, { timeout: 20000 });
+  assert((await w.evaluate((el) => el.dataset.level)) === "4", "a 4096 head fits at level 4");
+  assert((await w.locator(".mvz-attn-tokspan").count()) === 4096, "4096 tokens");
+  // lock head 1; keyboard: "+" zooms in (finer levels), arrows pan, "0" resets
+  await w.locator('.mvz-attn-thumb[data-head="1"]').click();
+  await w.locator(".mvz-attn-canvas").focus();
+  await page.keyboard.press("+");
+  await page.keyboard.press("+");
+  const lv = Number(await w.evaluate((el) => el.dataset.level));
+  assert(lv < 4, `"+" did not zoom in (level ${lv})`);
+  await page.keyboard.press("0");
+  await page.waitForFunction((el) => el.dataset.level === "4", root, { timeout: 5000 });
+  // wheel-zoom about the screen position of cell (3000, 1234): it stays under the mouse
+  await w.locator(".mvz-attn-stage").scrollIntoViewIfNeeded();
+  const box = await w.locator(".mvz-attn-overlay").boundingBox();
+  const s0 = 480 / 4096;
+  const tx = box.x + (1234 + 0.5) * s0, ty = box.y + (3000 + 0.5) * s0;
+  await page.mouse.move(tx, ty);
+  const tiles0 = Number(await w.evaluate((el) => el.dataset.tiles));
+  for (let i = 0; i < 7; i++) await page.mouse.wheel(0, -400); // about 8 px per cell
+  await page.waitForFunction((el) => el.dataset.level === "0", root, { timeout: 5000 });
+  await page.mouse.move(tx + 1, ty);
+  await page.mouse.move(tx, ty);
+  const info = w.locator(".mvz-attn-info");
+  // pointer positions are whole pixels (~4 cells at the fitted scale): step to the cell
+  await page.waitForFunction((el) => el.dataset.q && el.dataset.value !== "…", await info.elementHandle(), { timeout: 5000 });
+  const [hq, hk] = await info.evaluate((el) => [Number(el.dataset.q), Number(el.dataset.k)]);
+  const ppc = parseFloat(await w.locator(".mvz-attn-zoom").textContent());
+  assert(ppc >= 4 && Math.abs(hq - 3000) < 8 && Math.abs(hk - 1234) < 8, `zoomed to ${ppc} px/cell near (${hq}, ${hk})`);
+  const cx = tx + (1234 - hk) * ppc, cy = ty + (3000 - hq) * ppc;
+  await page.mouse.move(cx, cy);
+  await page.waitForFunction(
+    (el) => el.dataset.q === "3000" && el.dataset.k === "1234" && el.dataset.value !== "…",
+    await info.elementHandle(), { timeout: 5000 });
+  assert((await info.evaluate((el) => el.dataset.value)) === "0.125", "exact weight of the sharp cell");
+  await page.waitForFunction(([el, n]) => Number(el.dataset.tiles) > n, [root, tiles0], { timeout: 10000 });
+  await page.screenshot({ path: path.join(shots, "attention-4096-zoomed.png") });
+  // an arrow key pans: the cell under the mouse moves right
+  await page.keyboard.press("ArrowRight");
+  await page.mouse.move(cx + 1, cy);
+  await page.waitForFunction((el) => Number(el.dataset.k) > 1234 && el.dataset.value !== "…", await info.elementHandle(), { timeout: 5000 });
+  // the 4096-token view: token 3000 attends (head 1) to 0, 1234 and itself
+  await w.locator('.mvz-attn-tokspan[data-i="3000"]').scrollIntoViewIfNeeded();
+  await w.locator('.mvz-attn-tokspan[data-i="3000"]').hover();
+  await page.waitForFunction((el) => el.dataset.tokenview === "from:3000", root, { timeout: 10000 });
+  const ws = await w.locator(".mvz-attn-tokspan").evaluateAll((els) => [els[0].dataset.w, els[1234].dataset.w, els[5].dataset.w]);
+  assert(ws[0] === "0.5" && ws[1] === "0.125" && ws[2] === "0", `token weights ${ws}`);
+  await page.screenshot({ path: path.join(shots, "attention-4096.png") });
+});
+
 await test("a malformed request from the page gets an error reply; the kernel lives", async () => {
   const r = await page.evaluate(async () => {
     const m = window.mvz.manager;
@@ -284,6 +354,9 @@ await test("reload: a fresh page restores the widget from the kernel (control co
   const kernelId = await page.evaluate(() => window.mvz.kernel.id);
   const page2 = await context.newPage();
   page2.on("pageerror", (e) => pageErrors.push(`page2: ${e}`));
+  page2.on("console", (m) => {
+    if (process.env.MVZ_VERBOSE) console.log(`  [page2 console.${m.type()}] ${m.text()}`);
+  });
   try {
     await page2.goto(url);
     await page2.waitForFunction(() => window.mvz && window.mvz.ready, null, { timeout: 20000 });
