@@ -130,6 +130,13 @@ tiles_cache_t *widget_cache(const widget_t *w) {
     return w->host->cache;
 }
 
+/* Returns the kernel's execution count: it changes whenever a cell may have rebound
+ * names, so cache keys that include it never serve pixels of an older tensor that
+ * happened to live at the same address. */
+int widget_epoch(const widget_t *w) {
+    return w->host->k->execution_count;
+}
+
 /* Returns the kind's private data (NULL when none). */
 void *widget_data(const widget_t *w) {
     return w->data;

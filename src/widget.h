@@ -73,6 +73,7 @@ const widget_kind_t *widget_kind(const widget_t *w);
 json_t *widget_state(const widget_t *w);
 store_t *widget_store(const widget_t *w);
 tiles_cache_t *widget_cache(const widget_t *w);
+int widget_epoch(const widget_t *w);
 void *widget_data(const widget_t *w);
 void widget_set_data(widget_t *w, void *data);
 const char *widget_get_str(const widget_t *w, const char *key, const char *dflt);

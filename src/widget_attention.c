@@ -289,11 +289,11 @@ static void req_image(widget_t *w, const attn_t *a, const tensor_t *t, json_t *c
     }
     char key[512];
     snprintf(key, sizeof key,
-             "%p|%p|%s|%s|%" PRId64 "|%" PRId64 "|%s|%" PRId64 "|%" PRId64 "|%" PRId64
+             "%d|%p|%p|%s|%s|%" PRId64 "|%" PRId64 "|%s|%" PRId64 "|%" PRId64 "|%" PRId64
              "|%" PRId64 "|%s|%.9g|%.9g|%d",
-             (const void *)t->mem, (const void *)t->data, a->expr, thumb ? "T" : "t",
-             layer, head, thumb ? "" : "z", z, x, y, size, cmap, st.vmin, st.vmax,
-             st.mask);
+             widget_epoch(w), (const void *)t->mem, (const void *)t->data, a->expr,
+             thumb ? "T" : "t", layer, head, thumb ? "" : "z", z, x, y, size, cmap,
+             st.vmin, st.vmax, st.mask);
     size_t len;
     const unsigned char *png = tiles_cache_get(widget_cache(w), key, &len, &tw, &th);
     buf_t b = BUF_INIT;

@@ -457,3 +457,19 @@ def test_front_end_close_drops_widget(kernel, data):
     assert comm_id not in reply["content"]["comms"]
     assert kernel.request(comm_id, {"type": "tokens", "id": 1}) == []
     assert kernel.alive()
+
+
+def test_rebinding_a_name_never_serves_old_tiles(kernel, tmp_path):
+    # Reloading the same file after it changed may map it at the same address; the
+    # tile cache must still show the new values.
+    path = tmp_path / "re.npy"
+    np.save(path, np.zeros((8, 8), np.float32))
+    content, msgs = kernel.execute(f"%load re = {path}\n%attention re --no-mask")
+    comm_id = comm_of(msgs)["content"]["comm_id"]
+    req = {"type": "tile", "id": 1, "layer": 0, "head": 0, "z": 0, "x": 0, "y": 0}
+    (_, bufs), = kernel.request(comm_id, req)
+    assert (png_indices(bufs[0])[2] == 0).all()
+    np.save(path, np.ones((8, 8), np.float32))
+    assert kernel.execute(f"%load re = {path}")[0]["status"] == "ok"
+    (_, bufs), = kernel.request(comm_id, req)
+    assert (png_indices(bufs[0])[2] == 252).all()
