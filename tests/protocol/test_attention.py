@@ -460,8 +460,8 @@ def test_front_end_close_drops_widget(kernel, data):
 
 
 def test_rebinding_a_name_never_serves_old_tiles(kernel, tmp_path):
-    # Reloading the same file after it changed may map it at the same address; the
-    # tile cache must still show the new values.
+    # The tile cache is keyed by more than the name: reloading a changed file under the
+    # same name shows the new values (whether or not the new mapping reuses the address).
     path = tmp_path / "re.npy"
     np.save(path, np.zeros((8, 8), np.float32))
     content, msgs = kernel.execute(f"%load re = {path}\n%attention re --no-mask")
