@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -195,7 +196,14 @@ server_t *server_new(const conn_t *c, err_t *err) {
         err_set(err, "ServerError", "cannot bind the heartbeat stop socket");
         goto fail;
     }
-    if (pthread_create(&s->hb_thread, NULL, server_hb_main, s) != 0) {
+    /* The heartbeat thread blocks every signal, so SIGINT always lands on the main
+     * thread, where it interrupts the poll and the running cell sees the flag. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int prc = pthread_create(&s->hb_thread, NULL, server_hb_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (prc != 0) {
         err_set(err, "ServerError", "cannot start the heartbeat thread");
         goto fail;
     }
