@@ -424,6 +424,79 @@ static void kernel_info_request(kernel_t *k, json_t *c) {
     kernel_reply(k, "kernel_info_reply", r);
 }
 
+typedef struct kernel_capture {
+    json_t *data; /* the mime bundle of the expression's result, or NULL */
+    json_t *metadata;
+} kernel_capture_t;
+
+static void kernel_capture_result(void *ctx, const out_bundle_t *b) {
+    kernel_capture_t *cap = ctx;
+    json_decref(cap->data);
+    json_decref(cap->metadata);
+    kernel_bundle_json(b, &cap->data, &cap->metadata);
+}
+
+static void kernel_capture_stream(void *ctx, int fd, const char *text, size_t len) {
+    UNUSED(ctx);
+    UNUSED(fd);
+    UNUSED(text);
+    UNUSED(len);
+}
+
+static void kernel_capture_display(void *ctx, const out_bundle_t *b, int update) {
+    UNUSED(ctx);
+    UNUSED(b);
+    UNUSED(update);
+}
+
+static void kernel_capture_clear(void *ctx, int wait) {
+    UNUSED(ctx);
+    UNUSED(wait);
+}
+
+/* Evaluates each user expression after a successful cell: {name: {status, data,
+ * metadata}} with the text/plain (etc.) of its value, or an error entry. Expressions
+ * run with a sink that keeps only their result, so they publish nothing. */
+static json_t *kernel_user_expressions(kernel_t *k, json_t *exprs) {
+    json_t *out = json_object();
+    const char *name;
+    json_t *v;
+    if (!json_is_object(exprs))
+        return out;
+    json_object_foreach(exprs, name, v) {
+        json_t *e;
+        const char *code = json_string_value(v);
+        kernel_capture_t cap = {NULL, NULL};
+        out_t o = {&cap,
+                   kernel_capture_stream,
+                   kernel_capture_display,
+                   kernel_capture_result,
+                   kernel_capture_clear,
+                   NULL,
+                   NULL};
+        interp_t in = k->interp;
+        in.out = &o;
+        err_t err;
+        err_clear(&err);
+        if (!code)
+            err_set(&err, "TypeError", "a user expression must be a string");
+        if (code && interp_run(&in, code, &err) == 0) {
+            e = json_object();
+            json_object_set_new(e, "status", json_string("ok"));
+            json_object_set_new(e, "data", cap.data ? cap.data : json_object());
+            json_object_set_new(e, "metadata",
+                                cap.metadata ? cap.metadata : json_object());
+        } else {
+            json_decref(cap.data);
+            json_decref(cap.metadata);
+            e = msg_error_content(err_kind(&err), err.msg, NULL);
+            json_object_set_new(e, "status", json_string("error"));
+        }
+        json_object_set_new(out, name, e);
+    }
+    return out;
+}
+
 /* Takes every message already queued on shell (without waiting), to be answered by
  * kernel_abort_queue once the failed request is finished. */
 static void kernel_take_queue(kernel_t *k) {
@@ -483,7 +556,9 @@ static void kernel_execute_request(kernel_t *k, json_t *c) {
         r = kernel_ok();
         json_object_set_new(r, "execution_count", json_integer(count));
         json_object_set_new(r, "payload", json_array());
-        json_object_set_new(r, "user_expressions", json_object());
+        json_object_set_new(
+            r, "user_expressions",
+            kernel_user_expressions(k, json_object_get(c, "user_expressions")));
     } else {
         if (!err.msg[0])
             err_set(&err, NULL, "the cell failed");

@@ -623,9 +623,36 @@ static void test_bad_request_content_still_replied(void) {
     env_free(e);
 }
 
-CHECK_MAIN(test_starting_status_and_kernel_info_framing, test_execute_outputs_and_counter,
-           test_error_reply_and_traceback, test_traceback_caret_counts_code_points,
-           test_cursor_conversions, test_complete_cursor_in_code_points, test_bundle_json,
+static void test_user_expressions(void) {
+    env_t *e = env_new();
+    char id[64];
+    json_t *c = exec_content("%tokens ue = \"a\"");
+    json_object_set_new(c, "user_expressions",
+                        json_pack("{s:s, s:s, s:i}", "a", "ue", "b", "nosuch", "c", 5));
+    env_request(e, SERVER_SHELL, "execute_request", c, id);
+    const sent_t *m[16];
+    CHECK_EQ_INT(of_parent(e, id, m, 16), 4); /* expressions publish nothing */
+    const sent_t *r = find(e, id, "execute_reply");
+    json_t *ue = r ? json_object_get(r->m.content, "user_expressions") : NULL;
+    CHECK_EQ_INT(json_object_size(ue), 3);
+    json_t *a = json_object_get(ue, "a");
+    CHECK_EQ_STR(json_string_value(json_object_get(a, "status")), "ok");
+    CHECK_EQ_STR(
+        json_string_value(json_object_get(json_object_get(a, "data"), "text/plain")),
+        "['a']");
+    json_t *b = json_object_get(ue, "b");
+    CHECK_EQ_STR(json_string_value(json_object_get(b, "status")), "error");
+    CHECK_EQ_STR(json_string_value(json_object_get(b, "ename")), "NameError");
+    CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(ue, "c"), "ename")),
+                 "TypeError");
+    CHECK_EQ_INT(e->k.execution_count, 1);
+    env_free(e);
+}
+
+CHECK_MAIN(test_user_expressions, test_starting_status_and_kernel_info_framing,
+           test_execute_outputs_and_counter, test_error_reply_and_traceback,
+           test_traceback_caret_counts_code_points, test_cursor_conversions,
+           test_complete_cursor_in_code_points, test_bundle_json,
            test_sink_display_update_clear, test_stop_on_error_aborts_queued_executes,
            test_history_tail_range_search, test_comm_through_kernel,
            test_forged_and_malformed_dropped, test_unknown_type_busy_idle_only,
