@@ -446,3 +446,23 @@ def test_sigint_handler_installed(k):
     k.process.send_signal(signal.SIGINT)
     r, outs = k.execute("%echo alive")
     assert r["status"] == "ok" and mvk.stdout_of(outs) == "alive\n"
+
+
+def test_ipc_transport(tmp_path):
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name=mvk.KERNEL_NAME, kernel_spec_manager=mvk.spec_manager(),
+                       transport="ipc", ip=str(tmp_path / "kernel-ipc"))
+    km.start_kernel()
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=TIMEOUT)
+        outs = []
+        reply = kc.execute_interactive("%echo over ipc", timeout=TIMEOUT,
+                                       output_hook=outs.append)
+        assert reply["content"]["status"] == "ok"
+        assert mvk.stdout_of(outs) == "over ipc\n"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
