@@ -46,6 +46,20 @@ def check(nb, path, max_bytes):
     return problems
 
 
+def svg_without_declaration(nb):
+    """Drop the `<?xml ...?>` line from SVG outputs, for the HTML copy only.
+
+    nbconvert 6.5 (Debian 12) passes SVG through lxml's HTML cleaner, which refuses
+    strings with an encoding declaration; cairo writes one. The SVG stays valid without
+    it, and the executed .ipynb keeps the output as the kernel sent it."""
+    for cell in nb.cells:
+        for o in cell.get("outputs", []):
+            svg = o.get("data", {}).get("image/svg+xml")
+            if isinstance(svg, str) and svg.lstrip().startswith("<?xml"):
+                o["data"]["image/svg+xml"] = svg.split("?>", 1)[1].lstrip()
+    return nb
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("notebooks", nargs="+")
@@ -89,7 +103,8 @@ def main():
             print(f"ok   {name} ({dt:.1f} s, {os.path.getsize(dst)} bytes) -> {dst}")
         if args.html and os.path.exists(dst):
             from nbconvert import HTMLExporter
-            body, _ = HTMLExporter().from_notebook_node(nbformat.read(dst, as_version=4))
+            body, _ = HTMLExporter().from_notebook_node(
+                svg_without_declaration(nbformat.read(dst, as_version=4)))
             html = os.path.splitext(dst)[0] + ".html"
             with open(html, "w", encoding="utf-8") as f:
                 f.write(body)
