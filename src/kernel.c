@@ -531,14 +531,16 @@ static void kernel_execute_request(kernel_t *k, json_t *c) {
     int count = k->execution_count;
     if (store)
         kernel_hist_add(k, count, code);
+    /* An interrupt that arrived while idle is spent. Cleared before execute_input goes
+     * out, so an interrupt sent after a client saw execute_input reaches the cell. */
+    if (k->interrupted)
+        *k->interrupted = 0;
     if (!silent) {
         json_t *in = json_object();
         json_object_set_new(in, "code", json_string(code));
         json_object_set_new(in, "execution_count", json_integer(count));
         kernel_publish(k, "execute_input", in, NULL, NULL, 0);
     }
-    if (k->interrupted)
-        *k->interrupted = 0; /* an interrupt while idle is spent */
     k->silent = silent;
     free(k->last_result);
     k->last_result = NULL;
