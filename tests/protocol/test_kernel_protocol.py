@@ -431,7 +431,12 @@ def test_nbclient_runs_a_notebook():
     nb.cells = [nbformat.v4.new_code_cell("%echo hello from a notebook"),
                 nbformat.v4.new_code_cell('%tokens t = "a" " b"\nt'),
                 nbformat.v4.new_code_cell("%who")]
-    NotebookClient(nb, timeout=TIMEOUT, km=mvk.kernel_manager()).execute()
+    km = mvk.kernel_manager()
+    try:
+        NotebookClient(nb, timeout=TIMEOUT, km=km).execute()
+    finally:
+        if km.has_kernel:  # a client given a manager leaves the kernel running
+            km.shutdown_kernel(now=False)
     out0 = nb.cells[0].outputs
     assert out0[0]["output_type"] == "stream" and out0[0]["text"] == "hello from a notebook\n"
     out1 = nb.cells[1].outputs
