@@ -529,18 +529,36 @@ function render({ model, el: host }) {
     hoverCell = [q, k];
     markTokens(q, k);
     drawOverlay();
+    setInfo(q, k, "…");
+    askValue();
+  }
+  // At most one hover request in flight: when it returns, ask for the cell under the
+  // pointer now if it moved meanwhile (fast mouse moves on a slow link send few requests).
+  let hoverBusy = false;
+  function askValue() {
+    if (hoverBusy || !hoverCell) return;
+    const [q, k] = hoverCell;
     const seq = ++hoverSeq;
     const l = layer(), h = shownHead();
-    setInfo(q, k, "…");
+    hoverBusy = true;
     client
       .request({ type: "slice", layer: l, head: h, q0: q, k0: k, nq: 1, nk: 1 })
       .then(({ content, buffers }) => {
-        if (seq !== hoverSeq || !alive) return; // the pointer moved on
-        const v = floatsOf(buffers[0], content.dtype)[0];
-        setInfo(q, k, formatWeight(v, content.dtype === "float64"));
-        info.dataset.head = String(h);
+        hoverBusy = false;
+        if (!alive) return;
+        const now = hoverCell;
+        if (seq === hoverSeq && now && now[0] === q && now[1] === k && l === layer() && h === shownHead()) {
+          const v = floatsOf(buffers[0], content.dtype)[0];
+          setInfo(q, k, formatWeight(v, content.dtype === "float64"));
+          info.dataset.head = String(h);
+        } else {
+          askValue(); // the pointer (or the head) moved on
+        }
       })
-      .catch(showError);
+      .catch((e) => {
+        hoverBusy = false;
+        showError(e);
+      });
   }
 
   // ---- pointer and keyboard ------------------------------------------------------------------
@@ -588,7 +606,8 @@ function render({ model, el: host }) {
     (ev) => {
       ev.preventDefault();
       const [px, py] = local(ev);
-      zoomAt(Math.pow(1.0015, -ev.deltaY), px, py);
+      const unit = ev.deltaMode === 1 ? 16 : ev.deltaMode === 2 ? VIEW : 1; // lines, pages
+      zoomAt(Math.pow(1.0015, -ev.deltaY * unit), px, py);
     },
     { passive: false },
   );

@@ -44,10 +44,24 @@ class Manager extends HTMLManager {
 const log = [];
 const out = document.getElementById("out");
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until the kernel answers a kernel_info_request. Notebook 6 refuses the first
+ * websocket subprotocol and the client reconnects; a request sent in that window can
+ * be lost, so ask again until a reply arrives. */
+async function connected(kernel) {
+  for (let i = 0; i < 20; i++) {
+    for (let j = 0; j < 50 && kernel.connectionStatus !== "connected"; j++) await sleep(100);
+    const reply = await Promise.race([kernel.requestKernelInfo().catch(() => null), sleep(3000).then(() => null)]);
+    if (reply) return;
+  }
+  throw new Error("the kernel does not answer kernel_info_request");
+}
+
 async function start(kernelId) {
   const km = new KernelManager({ serverSettings: settings });
   const kernel = kernelId ? km.connectTo({ model: { id: kernelId, name: "mechviz" } }) : await km.startNew({ name: "mechviz" });
-  await kernel.info;
+  await connected(kernel);
   const manager = new Manager(kernel);
   window.mvz.kernel = kernel;
   window.mvz.manager = manager;

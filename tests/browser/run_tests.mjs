@@ -360,17 +360,22 @@ await test("reload: a fresh page restores the widget from the kernel (control co
   try {
     await page2.goto(url);
     await page2.waitForFunction(() => window.mvz && window.mvz.ready, null, { timeout: 20000 });
+    const step = (m) => process.env.MVZ_VERBOSE && console.log(`  reload: ${m}`);
     await page2.evaluate((id) => window.mvz.start(id), kernelId);
+    step("connected");
     const ids = await page2.evaluate(async () => {
       await window.mvz.manager._loadFromKernel();
       return Object.keys(window.mvz.manager._models);
     });
+    step(`restored ${ids.length} models`);
     assert(ids.includes(summary.model_ids[0]), `restored ${ids} lacks ${summary.model_ids[0]}`);
     await page2.evaluate((id) => window.mvz.show(id), summary.model_ids[0]);
     const w = page2.locator(".mvz-attn").first();
     await w.waitFor({ timeout: 10000 });
     const root = await w.elementHandle();
+    step("view shown");
     await page2.waitForFunction((el) => el.dataset.ready === "1" && Number(el.dataset.tiles) > 0, root, { timeout: 10000 });
+    step("view ready");
     const box = await w.locator(".mvz-attn-overlay").boundingBox();
     const c = expected.cells[3]; // layer 1 (the layer chosen before the reload), head 3
     await w.locator(`.mvz-attn-thumb[data-head="${c.head}"]`).click();
