@@ -169,6 +169,9 @@ function render({ model, el: host }) {
   // ---- DOM -------------------------------------------------------------------------------
   const root = el("div", ROOT, host);
   root.tabIndex = 0;
+  // keys typed in the view (0, arrows, +/-) are ours, not JupyterLab's command shortcuts
+  root.dataset.lmSuppressShortcuts = "true";
+  root.dataset.pSuppressShortcuts = "true";
   root.dataset.tiles = "0";
   const bar = el("div", `${ROOT}-bar`, root);
   el("span", `${ROOT}-title`, bar, model.get("title") || model.get("tensor"));
@@ -274,10 +277,14 @@ function render({ model, el: host }) {
   let tokDir = "from"; // "from": what the hovered token attends to; "to": who attends to it
   let hoverTok = -1;
 
+  let statusTimer = 0;
   const showError = (e) => {
     if (!alive || !e || e.message === "view closed") return;
     status.textContent = String(e.message || e);
+    clearTimeout(statusTimer);
+    statusTimer = setTimeout(() => (status.textContent = ""), 10000);
   };
+  cleanups.push(() => clearTimeout(statusTimer));
 
   // ---- thumbnails ------------------------------------------------------------------------
   const thumbs = [];
