@@ -8,7 +8,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-
 static uint8_t gray[256][3];
 
 static void init_gray(void) {

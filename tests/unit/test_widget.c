@@ -7,7 +7,6 @@
 
 #include <stdlib.h>
 
-
 #define MAXREC 4096
 
 typedef struct rec {
