@@ -96,7 +96,8 @@ static int select_cmap(const char *name, const char *dflt, colormap_sel_t *sel,
 /* plot_nice_ticks -- tick positions in [lo, hi] with a step of 1, 2, 2.5 or 5 times a
  * power of ten (matplotlib's MaxNLocator steps), about `target` of them. Writes at most
  * cap ticks and the step into *step (may be NULL). Returns the number of ticks, 0 for a
- * non-finite range; a degenerate range (lo == hi) gives the single tick lo. */
+ * non-finite range; a degenerate range (lo == hi) gives the single tick lo. A range that
+ * would get fewer than two ticks (e.g. -0.9..0.9 with three wanted) gets a finer step. */
 int plot_nice_ticks(double lo, double hi, int target, double *ticks, int cap,
                     double *step) {
     if (!isfinite(lo) || !isfinite(hi) || cap < 1)
@@ -128,6 +129,8 @@ int plot_nice_ticks(double lo, double hi, int target, double *ticks, int cap,
     for (double v = first; v <= hi + st * 1e-9 && n < cap; v = first + n * st) {
         ticks[n++] = fabs(v) < st * 1e-9 ? 0.0 : v;
     }
+    if (n < 2 && target < 16 && cap >= 2)
+        return plot_nice_ticks(lo, hi, target * 2, ticks, cap, step); /* e.g. ±0.9 */
     if (step)
         *step = st;
     return n;

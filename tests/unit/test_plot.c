@@ -325,6 +325,11 @@ static void test_ticks(void) {
     n = plot_nice_ticks(-3, 7, 5, t, PLOT_MAX_TICKS, &step);
     CHECK_EQ_DBL(step, 2, 1e-12);
     CHECK_EQ_DBL(t[0], -2, 1e-12);
+    /* A symmetric colour range of a short colorbar still gets ticks besides 0. */
+    n = plot_nice_ticks(-0.92, 0.92, 3, t, PLOT_MAX_TICKS, &step);
+    CHECK(n >= 3);
+    CHECK_EQ_DBL(step, 0.5, 1e-12);
+    CHECK_EQ_DBL(t[0], -0.5, 1e-12);
     CHECK_EQ_INT(plot_nice_ticks(3, 3, 5, t, PLOT_MAX_TICKS, &step), 1);
     CHECK_EQ_INT(plot_nice_ticks(0, (double)NAN, 5, t, PLOT_MAX_TICKS, &step), 0);
     CHECK_EQ_INT(plot_nice_ticks(0, 1e300, 5, t, 3, &step) <= 3, 1);
