@@ -6,12 +6,14 @@
 #include <stddef.h>
 
 typedef struct buf {
-    char *data; /* bytes, always NUL-terminated after len (not counted), NULL when empty */
+    char
+        *data; /* bytes, always NUL-terminated after len (not counted), NULL when empty */
     size_t len; /* bytes used */
     size_t cap; /* bytes allocated */
 } buf_t;
 
-#define BUF_INIT {NULL, 0, 0}
+#define BUF_INIT                                                                         \
+    { NULL, 0, 0 }
 
 void buf_init(buf_t *b);
 void buf_fini(buf_t *b);

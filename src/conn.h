@@ -6,11 +6,11 @@
 #include "util.h"
 
 typedef struct conn {
-    char transport[8];   /* "tcp" or "ipc" */
-    char ip[256];        /* tcp: address to bind; ipc: path prefix */
+    char transport[8]; /* "tcp" or "ipc" */
+    char ip[256];      /* tcp: address to bind; ipc: path prefix */
     int shell_port, iopub_port, stdin_port, control_port, hb_port;
-    char scheme[32];     /* "hmac-sha256", or "" when the key is empty */
-    char *key;           /* owned; may be "" (signing disabled) */
+    char scheme[32]; /* "hmac-sha256", or "" when the key is empty */
+    char *key;       /* owned; may be "" (signing disabled) */
     char kernel_name[64];
 } conn_t;
 

@@ -15,13 +15,13 @@
 
 /* A display bundle. Unused fields are NULL / 0. text is always set. */
 typedef struct out_bundle {
-    const char *text;          /* text/plain (required) */
-    const char *html;          /* text/html */
-    const unsigned char *png;  /* image/png bytes (rendered at 2x for high-DPI) */
+    const char *text;         /* text/plain (required) */
+    const char *html;         /* text/html */
+    const unsigned char *png; /* image/png bytes (rendered at 2x for high-DPI) */
     size_t png_len;
-    int width, height;         /* logical size in CSS px for the image metadata; 0 = none */
-    const char *svg;           /* image/svg+xml */
-    const char *display_id;    /* transient display id, for later updates; may be NULL */
+    int width, height;      /* logical size in CSS px for the image metadata; 0 = none */
+    const char *svg;        /* image/svg+xml */
+    const char *display_id; /* transient display id, for later updates; may be NULL */
 } out_bundle_t;
 
 /* A widget to open: a kind the jupyter layer knows ("attention", ...), string traits

@@ -11,7 +11,8 @@ typedef struct strlist {
     size_t cap;   /* items allocated */
 } strlist_t;
 
-#define STRLIST_INIT {NULL, 0, 0}
+#define STRLIST_INIT                                                                     \
+    { NULL, 0, 0 }
 
 void strlist_init(strlist_t *l);
 void strlist_fini(strlist_t *l);

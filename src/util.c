@@ -18,7 +18,8 @@
 static long fail_after = -1; /* checked allocations left before one fails; <0 = never */
 static int log_level = 1;    /* see util_set_log_level */
 
-/* ==== errors ========================================================================= */
+/* ==== errors =========================================================================
+ */
 
 /* Resets `err` to "no error". Accepts NULL. */
 void err_clear(err_t *err) {
@@ -64,7 +65,8 @@ const char *err_kind(const err_t *err) {
     return err && err->kind ? err->kind : "Error";
 }
 
-/* ==== allocation ===================================================================== */
+/* ==== allocation =====================================================================
+ */
 
 static void oom(size_t n) {
     fprintf(stderr, "mechviz: out of memory allocating %zu bytes\n", n);
@@ -169,7 +171,8 @@ int util_add_size(size_t a, size_t b, size_t *out) {
     return 0;
 }
 
-/* ==== logging ======================================================================== */
+/* ==== logging ========================================================================
+ */
 
 static void vlog(int level, const char *tag, const char *fmt, va_list ap) {
     if (level > log_level)
@@ -208,7 +211,8 @@ void log_error(const char *fmt, ...) {
     va_end(ap);
 }
 
-/* ==== time and text ================================================================== */
+/* ==== time and text ==================================================================
+ */
 
 /* Returns seconds from an arbitrary fixed point, monotonic. */
 double util_now(void) {

@@ -24,9 +24,9 @@ typedef struct wire_auth {
 } wire_auth_t;
 
 typedef struct wire_msg {
-    wire_blob_t *ids;   /* routing identities, or the iopub topic (owned) */
+    wire_blob_t *ids; /* routing identities, or the iopub topic (owned) */
     size_t nids;
-    json_t *header;     /* owned references; never NULL in a decoded message */
+    json_t *header; /* owned references; never NULL in a decoded message */
     json_t *parent;
     json_t *metadata;
     json_t *content;
@@ -45,9 +45,10 @@ void wire_msg_add_buffer(wire_msg_t *m, const void *data, size_t len);
 
 void wire_sign(const wire_auth_t *a, const wire_blob_t parts[4], char hex[65]);
 int wire_verify(const wire_auth_t *a, const wire_blob_t parts[4], const wire_blob_t *sig);
-int wire_decode(const wire_auth_t *a, const wire_blob_t *frames, size_t n, wire_msg_t *out,
-                err_t *err);
-int wire_encode(const wire_auth_t *a, const wire_msg_t *m, wire_blob_t **frames, size_t *n);
+int wire_decode(const wire_auth_t *a, const wire_blob_t *frames, size_t n,
+                wire_msg_t *out, err_t *err);
+int wire_encode(const wire_auth_t *a, const wire_msg_t *m, wire_blob_t **frames,
+                size_t *n);
 void wire_frames_free(wire_blob_t *frames, size_t n);
 
 #endif

@@ -95,8 +95,8 @@ static int check_run_(const char *prog, const char *names, check_fn_ *fns, int n
         p = e;
     }
     const char *base = strrchr(prog, '/');
-    printf("%s: %d passed, %d failed, %d skipped\n", base ? base + 1 : prog, passed, failed,
-           skipped);
+    printf("%s: %d passed, %d failed, %d skipped\n", base ? base + 1 : prog, passed,
+           failed, skipped);
     return failed ? 1 : 0;
 }
 
