@@ -7,7 +7,17 @@
  * the language layer through the out_t sink implemented here; stream text is batched a
  * little so a chatty loop does not hit the server's iopub rate limit. This file builds
  * JSON but never touches sockets (kernel_io_t), and never interprets the cell language
- * (interp.h). */
+ * (interp.h).
+ *
+ * Two paths run off the main thread in the real kernel (server.h's hooks): control
+ * requests (kernel_info, interrupt, shutdown) on the control thread, and iopub_welcome
+ * on the publisher thread. They build their messages from the request alone and read
+ * only the key, the session and the interrupt flag pointer, which are set before the
+ * server starts and never written afterwards; they never touch the store, the history,
+ * the comms or the current parent, which belong to the main thread. The control path
+ * answers at once while a cell runs: interrupt sets the interrupt flag, shutdown sets
+ * control_stop and the flag, so the cell ends with KeyboardInterrupt and kernel_run
+ * returns. */
 #include "kernel.h"
 
 #include <fnmatch.h>
@@ -26,7 +36,9 @@ static const char kernel_banner[] =
 
 /* --- sending ---------------------------------------------------------------------- */
 
-static int kernel_send(kernel_t *k, server_channel_t ch, const wire_msg_t *m) {
+/* Signs and sends through `io`; reads only k->auth, so any thread may call it. */
+static int kernel_send_io(const kernel_t *k, const kernel_io_t *io, server_channel_t ch,
+                          const wire_msg_t *m) {
     wire_blob_t *frames = NULL;
     size_t n = 0;
     if (wire_encode(&k->auth, m, &frames, &n) != 0) {
@@ -34,9 +46,20 @@ static int kernel_send(kernel_t *k, server_channel_t ch, const wire_msg_t *m) {
                   json_string_value(json_object_get(m->header, "msg_type")));
         return -1;
     }
-    int rc = k->io.send ? k->io.send(k->io.ctx, ch, frames, n) : -1;
+    int rc = io->send ? io->send(io->ctx, ch, frames, n) : -1;
     wire_frames_free(frames, n);
     return rc;
+}
+
+static int kernel_send(kernel_t *k, server_channel_t ch, const wire_msg_t *m) {
+    return kernel_send_io(k, &k->io, ch, m);
+}
+
+/* The iopub topic "kernel.<session>.<msg_type>". */
+static void kernel_topic(const kernel_t *k, wire_msg_t *m, const char *type) {
+    char t[128];
+    snprintf(t, sizeof t, "kernel.%s.%s", k->session.id, type);
+    wire_msg_set_topic(m, t);
 }
 
 /* Publishes without flushing pending stream text first. Steals content and metadata. */
@@ -49,13 +72,10 @@ static int kernel_publish_raw(kernel_t *k, const char *type, json_t *content,
         json_decref(m.metadata);
         m.metadata = metadata;
     }
-    if (topic) {
+    if (topic)
         wire_msg_set_topic(&m, topic);
-    } else {
-        char t[128];
-        snprintf(t, sizeof t, "kernel.%s.%s", k->session.id, type);
-        wire_msg_set_topic(&m, t);
-    }
+    else
+        kernel_topic(k, &m, type);
     for (size_t i = 0; i < nbuffers; i++)
         wire_msg_add_buffer(&m, buffers[i].data, buffers[i].len);
     int rc = kernel_send(k, SERVER_IOPUB, &m);
@@ -405,8 +425,8 @@ static void kernel_history_request(kernel_t *k, json_t *c) {
 
 /* --- handlers --------------------------------------------------------------------- */
 
-static void kernel_info_request(kernel_t *k, json_t *c) {
-    UNUSED(c);
+/* The kernel_info_reply content, the same on shell and control. */
+static json_t *kernel_info_content(void) {
     json_t *li =
         json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", "mechviz", "version",
                   KERNEL_LANGUAGE_VERSION, "mimetype", "text/x-mechviz", "file_extension",
@@ -421,7 +441,12 @@ static void kernel_info_request(kernel_t *k, json_t *c) {
     json_object_set_new(r, "help_links", json_array());
     json_object_set_new(r, "supported_features", json_array());
     json_object_set_new(r, "debugger", json_false());
-    kernel_reply(k, "kernel_info_reply", r);
+    return r;
+}
+
+static void kernel_info_request(kernel_t *k, json_t *c) {
+    UNUSED(c);
+    kernel_reply(k, "kernel_info_reply", kernel_info_content());
 }
 
 typedef struct kernel_capture {
@@ -532,9 +557,14 @@ static void kernel_execute_request(kernel_t *k, json_t *c) {
     if (store)
         kernel_hist_add(k, count, code);
     /* An interrupt that arrived while idle is spent. Cleared before execute_input goes
-     * out, so an interrupt sent after a client saw execute_input reaches the cell. */
-    if (k->interrupted)
+     * out, so an interrupt sent after a client saw execute_input reaches the cell. A
+     * shutdown on control sets control_stop before the flag, so reading it after the
+     * clear keeps a shutdown that raced with this request. */
+    if (k->interrupted) {
         *k->interrupted = 0;
+        if (atomic_load(&k->control_stop))
+            *k->interrupted = 1;
+    }
     if (!silent) {
         json_t *in = json_object();
         json_object_set_new(in, "code", json_string(code));
@@ -744,17 +774,19 @@ static void kernel_dispatch(kernel_t *k, server_channel_t ch, const wire_msg_t *
     k->parent = NULL;
 }
 
-static int kernel_decode(kernel_t *k, server_channel_t ch, const wire_blob_t *frames,
-                         size_t n, wire_msg_t *m) {
+/* Decodes and verifies; on failure counts in *dropped (each thread has its own). */
+static int kernel_decode(const kernel_t *k, server_channel_t ch,
+                         const wire_blob_t *frames, size_t n, wire_msg_t *m,
+                         unsigned long *dropped) {
     err_t err;
     err_clear(&err);
     if (wire_decode(&k->auth, frames, n, m, &err) != 0 || !json_is_object(m->content)) {
         if (!err.msg[0])
             snprintf(err.msg, sizeof err.msg, "content is not an object");
-        k->dropped++;
-        if (k->dropped <= 20 || k->dropped % 1000 == 0)
+        ++*dropped;
+        if (*dropped <= 20 || *dropped % 1000 == 0)
             log_warn("dropped a message on %s (%lu so far): %s",
-                     ch == SERVER_CONTROL ? "control" : "shell", k->dropped, err.msg);
+                     ch == SERVER_CONTROL ? "control" : "shell", *dropped, err.msg);
         wire_msg_fini(m);
         return -1;
     }
@@ -771,7 +803,7 @@ static void kernel_abort_queue(kernel_t *k) {
     for (size_t i = 0; i < n; i++) {
         wire_msg_t m;
         if (!k->shutting_down &&
-            kernel_decode(k, SERVER_SHELL, q[i].frames, q[i].n, &m) == 0) {
+            kernel_decode(k, SERVER_SHELL, q[i].frames, q[i].n, &m, &k->dropped) == 0) {
             kernel_dispatch(k, SERVER_SHELL, &m, 1);
             wire_msg_fini(&m);
         }
@@ -780,18 +812,92 @@ static void kernel_abort_queue(kernel_t *k) {
     free(q);
 }
 
-static void kernel_welcome(kernel_t *k, const wire_blob_t *frames, size_t n) {
-    if (n < 1 || frames[0].len < 1 || frames[0].data[0] != 1)
-        return; /* unsubscribe */
-    const char *topic = (const char *)frames[0].data + 1;
-    size_t len = frames[0].len - 1;
+/* The encoded iopub_welcome (parent {}, the topic as identity prefix) for an XPUB
+ * subscription event: 1 with *out (caller frees), 0 for an unsubscribe or a topic that
+ * is not UTF-8. Reads only the key and session: runs on the publisher thread. */
+static int kernel_welcome_frames(const kernel_t *k, const wire_blob_t *ev, size_t n,
+                                 wire_blob_t **out, size_t *nout) {
+    if (n < 1 || ev[0].len < 1 || ev[0].data[0] != 1)
+        return 0; /* unsubscribe */
+    const char *topic = (const char *)ev[0].data + 1;
+    size_t len = ev[0].len - 1;
     if (!util_utf8_valid(topic, len) || memchr(topic, 0, len))
-        return;
+        return 0;
     char *t = xstrndup(topic, len);
     json_t *c = json_object();
     json_object_set_new(c, "subscription", json_string(t));
-    kernel_publish_raw(k, "iopub_welcome", c, NULL, NULL, 0, t);
+    wire_msg_t m;
+    msg_build(&m, &k->session, "iopub_welcome", NULL, c);
+    wire_msg_set_topic(&m, t);
     free(t);
+    int rc = wire_encode(&k->auth, &m, out, nout);
+    wire_msg_fini(&m);
+    return rc == 0;
+}
+
+/* --- the control channel (the control thread in the real kernel) ---------------- */
+
+/* Sends one message about control request `req` through `io`: the reply on control,
+ * or an iopub message with `req` as parent. Steals content. */
+static void kernel_control_send(const kernel_t *k, const kernel_io_t *io,
+                                server_channel_t ch, const wire_msg_t *req,
+                                const char *type, json_t *content) {
+    wire_msg_t m;
+    msg_build(&m, &k->session, type, req, content);
+    if (ch == SERVER_IOPUB)
+        kernel_topic(k, &m, type);
+    else
+        wire_msg_set_ids(&m, req->ids, req->nids);
+    kernel_send_io(k, io, ch, &m);
+    wire_msg_fini(&m);
+}
+
+static void kernel_control_status(const kernel_t *k, const kernel_io_t *io,
+                                  const wire_msg_t *req, const char *state) {
+    json_t *c = json_object();
+    json_object_set_new(c, "execution_state", json_string(state));
+    kernel_control_send(k, io, SERVER_IOPUB, req, "status", c);
+}
+
+/* Handles one control message, wrapped in busy/idle: kernel_info, interrupt (sets the
+ * interrupt flag) and shutdown (replies on control and iopub, sets control_stop and the
+ * flag) are answered; other types are logged and ignored, like unknown types on shell.
+ * Touches only what the control thread may (see the top of this file). Returns 1
+ * after a shutdown_request, else 0. */
+static int kernel_control(kernel_t *k, const kernel_io_t *io, const wire_blob_t *frames,
+                          size_t n) {
+    wire_msg_t m;
+    if (kernel_decode(k, SERVER_CONTROL, frames, n, &m, &k->control_dropped) != 0)
+        return 0;
+    const char *type = msg_type(&m);
+    int stop = 0;
+    kernel_control_status(k, io, &m, "busy");
+    if (strcmp(type, "kernel_info_request") == 0) {
+        kernel_control_send(k, io, SERVER_CONTROL, &m, "kernel_info_reply",
+                            kernel_info_content());
+    } else if (strcmp(type, "interrupt_request") == 0) {
+        if (k->interrupted)
+            *k->interrupted = 1;
+        kernel_control_send(k, io, SERVER_CONTROL, &m, "interrupt_reply", kernel_ok());
+    } else if (strcmp(type, "shutdown_request") == 0) {
+        json_t *r = kernel_ok();
+        json_object_set_new(r, "restart",
+                            json_boolean(kernel_json_bool(m.content, "restart", 0)));
+        kernel_control_send(k, io, SERVER_CONTROL, &m, "shutdown_reply",
+                            json_deep_copy(r));
+        kernel_control_send(k, io, SERVER_IOPUB, &m, "shutdown_reply", r);
+        atomic_store(&k->control_stop, 1);
+        if (k->interrupted)
+            *k->interrupted = 1; /* a running cell ends, then kernel_run returns */
+        stop = 1;
+    } else {
+        log_warn("'%s' on control ignored: only kernel_info, interrupt and shutdown "
+                 "requests are answered there",
+                 type);
+    }
+    kernel_control_status(k, io, &m, "idle");
+    wire_msg_fini(&m);
+    return stop;
 }
 
 /* kernel_handle_frames: decodes one received message (frames borrowed) and dispatches
@@ -801,13 +907,24 @@ static void kernel_welcome(kernel_t *k, const wire_blob_t *frames, size_t n) {
 void kernel_handle_frames(kernel_t *k, server_channel_t ch, const wire_blob_t *frames,
                           size_t n) {
     if (ch == SERVER_IOPUB) {
-        kernel_welcome(k, frames, n);
+        wire_blob_t *out;
+        size_t nout;
+        if (kernel_welcome_frames(k, frames, n, &out, &nout)) {
+            if (k->io.send)
+                k->io.send(k->io.ctx, SERVER_IOPUB, out, nout);
+            wire_frames_free(out, nout);
+        }
         return;
     }
     if (ch == SERVER_STDIN)
         return; /* no input_request is ever sent */
+    if (ch == SERVER_CONTROL) {
+        if (kernel_control(k, &k->io, frames, n))
+            k->shutting_down = 1;
+        return;
+    }
     wire_msg_t m;
-    if (kernel_decode(k, ch, frames, n, &m) != 0)
+    if (kernel_decode(k, ch, frames, n, &m, &k->dropped) != 0)
         return;
     kernel_dispatch(k, ch, &m, 0);
     wire_msg_fini(&m);
@@ -827,6 +944,24 @@ static int kernel_server_try_recv(void *ctx, server_channel_t ch, wire_blob_t **
     return server_try_recv(ctx, ch, frames, n);
 }
 
+static int kernel_server_control_send(void *ctx, server_channel_t ch,
+                                      const wire_blob_t *frames, size_t n) {
+    return server_control_send(ctx, ch, frames, n);
+}
+
+/* server_hooks_t.control: runs on the control thread. */
+static int kernel_control_hook(void *ctx, server_t *s, const wire_blob_t *frames,
+                               size_t n) {
+    kernel_io_t io = {s, kernel_server_control_send, NULL};
+    return kernel_control(ctx, &io, frames, n);
+}
+
+/* server_hooks_t.welcome: runs on the publisher thread. */
+static int kernel_welcome_hook(void *ctx, const wire_blob_t *ev, size_t n,
+                               wire_blob_t **out, size_t *nout) {
+    return kernel_welcome_frames(ctx, ev, n, out, nout);
+}
+
 static void kernel_comm_publish(void *ctx, const char *msg_type, json_t *content,
                                 json_t *metadata, const wire_blob_t *buffers,
                                 size_t nbuffers) {
@@ -834,10 +969,15 @@ static void kernel_comm_publish(void *ctx, const char *msg_type, json_t *content
                    metadata ? json_incref(metadata) : NULL, buffers, nbuffers);
 }
 
-/* Everything but the transport and the key. */
-static void kernel_init_common(kernel_t *k, volatile sig_atomic_t *interrupted) {
+/* What the control and publisher threads read: set before the server starts. */
+static void kernel_init_shared(kernel_t *k, volatile sig_atomic_t *interrupted) {
     msg_session_init(&k->session);
     k->interrupted = interrupted;
+    atomic_init(&k->control_stop, 0);
+}
+
+/* Everything but the transport, the key and kernel_init_shared. */
+static void kernel_init_common(kernel_t *k, volatile sig_atomic_t *interrupted) {
     k->store = store_new(0);
     k->comms = comm_registry_new(kernel_comm_publish, k);
     comm_register_echo(k->comms);
@@ -868,7 +1008,9 @@ int kernel_init(kernel_t *k, const char *connection_file,
         return -1;
     if (wire_auth_init(&k->auth, k->conn.key, k->conn.scheme, err) != 0)
         return -1;
-    k->server = server_new(&k->conn, err);
+    kernel_init_shared(k, interrupted);
+    server_hooks_t hooks = {k, kernel_control_hook, kernel_welcome_hook};
+    k->server = server_new(&k->conn, &hooks, err);
     if (!k->server)
         return -1;
     k->io.ctx = k->server;
@@ -887,6 +1029,7 @@ int kernel_init_io(kernel_t *k, const char *key, const kernel_io_t *io,
     if (wire_auth_init(&k->auth, key, *key ? "hmac-sha256" : "", err) != 0)
         return -1;
     k->io = *io;
+    kernel_init_shared(k, interrupted);
     kernel_init_common(k, interrupted);
     return 0;
 }
@@ -922,11 +1065,12 @@ void kernel_fini(kernel_t *k) {
     conn_fini(&k->conn);
 }
 
-/* kernel_run: receives and handles messages until a shutdown_request is answered.
- * Signals only interrupt the wait (the SIGINT flag is read by running cells). Returns
- * 0, or -1 after a fatal socket error (logged). */
+/* kernel_run: receives and handles shell messages until a shutdown_request was
+ * answered (on shell here, or on control by the control thread, which then wakes the
+ * wait). Signals only interrupt the wait (the SIGINT flag is read by running cells).
+ * Returns 0, or -1 after a fatal socket error (logged). */
 int kernel_run(kernel_t *k) {
-    while (!k->shutting_down) {
+    while (!k->shutting_down && !atomic_load(&k->control_stop)) {
         server_channel_t ch;
         wire_blob_t *frames;
         size_t n;

@@ -7,12 +7,16 @@
  * iopub messages, keeps the execution counter and this session's history, owns the comm
  * registry, and answers kernel_info, execute, complete, inspect, is_complete, history,
  * comm_info, comm_open/msg/close, shutdown and interrupt. The transport is a pair of
- * callbacks (kernel_io_t), so tests drive the dispatcher without sockets. */
+ * callbacks (kernel_io_t), so tests drive the dispatcher without sockets. In the real
+ * kernel control requests and iopub welcomes are built on the server's control and
+ * publisher threads (kernel.c says what they may touch); everything else runs on the
+ * main thread. */
 #ifndef MECHVIZ_KERNEL_H
 #define MECHVIZ_KERNEL_H
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -87,9 +91,13 @@ typedef struct kernel {
         size_t n;
     } * queued;
     size_t nqueued, queued_cap;
-    int shutting_down;     /* set by shutdown_request: the run loop ends */
-    int restart;           /* the shutdown_request's restart field */
-    unsigned long dropped; /* messages dropped as malformed or badly signed */
+    int shutting_down;     /* set by shutdown_request on shell: the run loop ends */
+    int restart;           /* that shutdown_request's restart field */
+    unsigned long dropped; /* shell messages dropped as malformed or badly signed */
+
+    /* Written by the control path (the control thread in the real kernel) only. */
+    atomic_int control_stop;       /* a shutdown_request came on control */
+    unsigned long control_dropped; /* control messages dropped */
 } kernel_t;
 
 /* Loads the connection file, binds the sockets (first, before anything slow), creates
@@ -105,12 +113,14 @@ int kernel_init_io(kernel_t *k, const char *key, const kernel_io_t *io,
 /* Frees everything kernel_init created. Safe on a zeroed or half-initialised kernel. */
 void kernel_fini(kernel_t *k);
 
-/* Serves requests until a shutdown_request has been answered. Returns 0, or -1 on a
- * fatal socket error (logged). */
+/* Serves shell requests until a shutdown_request has been answered (on shell, or on
+ * control by the control thread). Returns 0, or -1 on a fatal socket error (logged). */
 int kernel_run(kernel_t *k);
-/* Decodes and handles one received message (frames are borrowed). Bad signatures and
- * malformed messages are logged and dropped. Subscription events on SERVER_IOPUB are
- * answered with iopub_welcome. */
+/* Decodes and handles one received message (frames are borrowed), all on the calling
+ * thread: the single-threaded path of tests (the real kernel hands control messages and
+ * subscription events to the server's threads). Bad signatures and malformed messages
+ * are logged and dropped. Subscription events on SERVER_IOPUB are answered with
+ * iopub_welcome; a shutdown_request on SERVER_CONTROL sets shutting_down too. */
 void kernel_handle_frames(kernel_t *k, server_channel_t ch, const wire_blob_t *frames,
                           size_t n);
 

@@ -17,8 +17,8 @@
 #include "widget.h"
 #include "widget.h"
 
-/* Set by SIGINT, read (and cleared) by the interpreter's long loops and the dispatcher.
- */
+/* Set by SIGINT (and by interrupt and shutdown requests on the control thread), read
+ * (and cleared) by the interpreter's long loops and the dispatcher. */
 static volatile sig_atomic_t main_interrupted;
 
 static void main_on_sigint(int sig) {

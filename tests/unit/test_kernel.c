@@ -649,6 +649,30 @@ static void test_user_expressions(void) {
     env_free(e);
 }
 
+/* The control path answers only what it may run beside a cell: kernel_info (the shell
+ * content), interrupt and shutdown. Anything else there gets busy/idle and no reply,
+ * and never touches the main thread's state (no execution). */
+static void test_control_answers_only_control_requests(void) {
+    env_t *e = env_new();
+    char ctl[64], sh[64], id[64];
+    env_request(e, SERVER_CONTROL, "kernel_info_request", json_object(), ctl);
+    env_request(e, SERVER_SHELL, "kernel_info_request", json_object(), sh);
+    const sent_t *a = find(e, ctl, "kernel_info_reply"),
+                 *b = find(e, sh, "kernel_info_reply");
+    CHECK(a && b && json_equal(a->m.content, b->m.content));
+    env_request(e, SERVER_CONTROL, "execute_request", exec_content("%echo no"), id);
+    const sent_t *m[8];
+    size_t n = of_parent(e, id, m, 8);
+    CHECK_EQ_INT(n, 2);
+    if (n == 2) {
+        CHECK_EQ_STR(state_of(m[0]), "busy");
+        CHECK_EQ_STR(state_of(m[1]), "idle");
+    }
+    CHECK_EQ_INT(e->k.execution_count, 0);
+    CHECK_EQ_INT(e->k.shutting_down, 0);
+    env_free(e);
+}
+
 CHECK_MAIN(test_user_expressions, test_starting_status_and_kernel_info_framing,
            test_execute_outputs_and_counter, test_error_reply_and_traceback,
            test_traceback_caret_counts_code_points, test_cursor_conversions,
@@ -656,4 +680,5 @@ CHECK_MAIN(test_user_expressions, test_starting_status_and_kernel_info_framing,
            test_sink_display_update_clear, test_stop_on_error_aborts_queued_executes,
            test_history_tail_range_search, test_comm_through_kernel,
            test_forged_and_malformed_dropped, test_unknown_type_busy_idle_only,
-           test_welcome_and_shutdown, test_bad_request_content_still_replied)
+           test_welcome_and_shutdown, test_bad_request_content_still_replied,
+           test_control_answers_only_control_requests)
