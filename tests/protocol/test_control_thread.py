@@ -135,5 +135,8 @@ def test_shutdown_on_control_during_a_cell(tmp_path):
         assert r["status"] == "error" and r["ename"] == "KeyboardInterrupt"
         assert proc.wait(timeout=TIMEOUT) == 0
     finally:
+        if proc.poll() is None:  # the test failed: do not leave the cell computing
+            proc.kill()
+            proc.wait()
         kern.kc.stop_channels()
         kern.km.cleanup_resources()
