@@ -479,3 +479,12 @@ int widget_host_open(widget_host_t *h, const out_widget_t *spec, err_t *err) {
     kernel_display_json(h->k, bundle, bmeta, fb.display_id);
     return 0;
 }
+
+/* widget_trait -- the value of the string trait `key` in a widget spec, or NULL when it
+ * is absent. Borrowed from the spec. Kinds use it in their init. */
+const char *widget_trait(const out_widget_t *spec, const char *key) {
+    for (size_t i = 0; i < spec->n; i++)
+        if (spec->keys[i] && strcmp(spec->keys[i], key) == 0)
+            return spec->values[i];
+    return NULL;
+}

@@ -65,6 +65,7 @@ widget_host_t *widget_host_new(kernel_t *k);
 void widget_host_free(widget_host_t *h);
 const widget_kind_t *widget_host_kind(const widget_host_t *h, const char *name);
 int widget_host_open(widget_host_t *h, const out_widget_t *spec, err_t *err);
+const char *widget_trait(const out_widget_t *spec, const char *key);
 size_t widget_host_count(const widget_host_t *h);
 
 /* --- for kinds: a widget's properties ----------------------------------------------- */

@@ -49,13 +49,6 @@ static void attn_free(void *p) {
     free(a);
 }
 
-static const char *trait(const out_widget_t *spec, const char *key) {
-    for (size_t i = 0; i < spec->n; i++)
-        if (spec->keys[i] && strcmp(spec->keys[i], key) == 0)
-            return spec->values[i];
-    return NULL;
-}
-
 /* Resolves the widget's tensor again and checks it still has the shape it was opened
  * with. Returns a new view (caller frees) or NULL with `err` set. */
 static tensor_t *resolve(widget_t *w, const attn_t *a, err_t *err) {
@@ -86,14 +79,14 @@ static const strlist_t *resolve_tokens(widget_t *w, const attn_t *a) {
 }
 
 static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err) {
-    const char *expr = trait(spec, "tensor");
+    const char *expr = widget_trait(spec, "tensor");
     if (!expr || !*expr) {
         err_set(err, "WidgetError", "attention widget without a tensor");
         return -1;
     }
     attn_t *a = xcalloc(1, sizeof *a);
     a->expr = xstrdup(expr);
-    const char *tok = trait(spec, "tokens");
+    const char *tok = widget_trait(spec, "tokens");
     a->tokens = tok && *tok ? xstrdup(tok) : NULL;
     widget_set_data(w, a);
     cmd_ctx_t ctx = {widget_store(w), NULL, NULL};
@@ -121,27 +114,27 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
             return -1;
     }
     const char *s;
-    long long layer = (s = trait(spec, "layer")) ? strtoll(s, NULL, 10) : 0;
+    long long layer = (s = widget_trait(spec, "layer")) ? strtoll(s, NULL, 10) : 0;
     if (layer < 0 || layer >= a->dims[0])
         layer = 0;
-    a->base = (s = trait(spec, "layer_base")) ? strtoll(s, NULL, 10) : 0;
-    const char *cmap = (s = trait(spec, "cmap")) && *s ? s : ATTN_DEFAULT_CMAP;
+    a->base = (s = widget_trait(spec, "layer_base")) ? strtoll(s, NULL, 10) : 0;
+    const char *cmap = (s = widget_trait(spec, "cmap")) && *s ? s : ATTN_DEFAULT_CMAP;
     uint8_t rgb[256][3];
     if (cmd_widget_palette(cmap, rgb, err) < 0)
         return -1;
-    double vmin = (s = trait(spec, "vmin")) ? strtod(s, NULL) : 0.0;
-    double vmax = (s = trait(spec, "vmax")) ? strtod(s, NULL) : 1.0;
+    double vmin = (s = widget_trait(spec, "vmin")) ? strtod(s, NULL) : 0.0;
+    double vmax = (s = widget_trait(spec, "vmax")) ? strtod(s, NULL) : 1.0;
     if (!isfinite(vmin) || !isfinite(vmax) || !(vmin < vmax)) {
         err_set(err, "ValueError", "bad colour range [%g, %g]", vmin, vmax);
         return -1;
     }
-    int mask = !((s = trait(spec, "mask")) && strcmp(s, "0") == 0);
+    int mask = !((s = widget_trait(spec, "mask")) && strcmp(s, "0") == 0);
     json_t *shape =
         json_pack("[I, I, I, I]", (json_int_t)a->dims[0], (json_int_t)a->dims[1],
                   (json_int_t)a->dims[2], (json_int_t)a->dims[3]);
     json_t *cmaps = json_pack("[s, s, s, s, s, s, s]", "viridis", "Blues", "magma",
                               "inferno", "plasma", "Greys", "cividis");
-    const char *title = trait(spec, "title");
+    const char *title = widget_trait(spec, "title");
     json_object_set_new(state, "tensor", json_string(a->expr));
     json_object_set_new(state, "tokens", json_string(a->tokens ? a->tokens : ""));
     json_object_set_new(state, "has_tokens", json_boolean(a->tokens != NULL));

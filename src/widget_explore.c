@@ -37,16 +37,9 @@ static void explore_free(void *p) {
     free(a);
 }
 
-static const char *trait(const out_widget_t *spec, const char *key) {
-    for (size_t i = 0; i < spec->n; i++)
-        if (spec->keys[i] && strcmp(spec->keys[i], key) == 0)
-            return spec->values[i];
-    return NULL;
-}
-
 static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err) {
-    const char *sae = trait(spec, "sae"), *acts = trait(spec, "acts"),
-               *toks = trait(spec, "tokens");
+    const char *sae = widget_trait(spec, "sae"), *acts = widget_trait(spec, "acts"),
+               *toks = widget_trait(spec, "tokens");
     if (!sae || !*sae || !acts || !*acts || !toks || !*toks) {
         err_set(err, "WidgetError", "explore widget needs sae, acts and tokens");
         return -1;
@@ -56,20 +49,20 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
     a->acts = xstrdup(acts);
     a->tokens = xstrdup(toks);
     const char *s;
-    a->k = (s = trait(spec, "k")) ? atoi(s) : 20;
-    a->context = (s = trait(spec, "context")) ? atoi(s) : 8;
-    a->seq = (s = trait(spec, "seq")) ? strtoll(s, NULL, 10) : 0;
+    a->k = (s = widget_trait(spec, "k")) ? atoi(s) : 20;
+    a->context = (s = widget_trait(spec, "context")) ? atoi(s) : 8;
+    a->seq = (s = widget_trait(spec, "seq")) ? strtoll(s, NULL, 10) : 0;
     if (a->k < 1 || a->k > 200)
         a->k = 20;
     if (a->context < 0 || a->context > 64)
         a->context = 8;
     widget_set_data(w, a);
-    long long f = (s = trait(spec, "feature")) ? strtoll(s, NULL, 10) : 0;
-    long long ds = (s = trait(spec, "d_sae")) ? strtoll(s, NULL, 10) : 1;
+    long long f = (s = widget_trait(spec, "feature")) ? strtoll(s, NULL, 10) : 0;
+    long long ds = (s = widget_trait(spec, "d_sae")) ? strtoll(s, NULL, 10) : 1;
     json_object_set_new(state, "feature", json_integer(f));
     json_object_set_new(state, "d_sae", json_integer(ds));
     json_object_set_new(state, "k", json_integer(a->k));
-    const char *title = trait(spec, "title");
+    const char *title = widget_trait(spec, "title");
     json_object_set_new(state, "title",
                         msg_text(title ? title : "", title ? strlen(title) : 0));
     return 0;

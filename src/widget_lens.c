@@ -46,13 +46,6 @@ static void lens_free(void *p) {
     free(a);
 }
 
-static const char *trait(const out_widget_t *spec, const char *key) {
-    for (size_t i = 0; i < spec->n; i++)
-        if (spec->keys[i] && strcmp(spec->keys[i], key) == 0)
-            return spec->values[i];
-    return NULL;
-}
-
 static char *opt_dup(const char *s) {
     return s && *s ? xstrdup(s) : NULL;
 }
@@ -70,7 +63,8 @@ static json_t *text_array(const strlist_t *l) {
 }
 
 static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err) {
-    const char *prefix = trait(spec, "prefix"), *input = trait(spec, "input");
+    const char *prefix = widget_trait(spec, "prefix"),
+               *input = widget_trait(spec, "input");
     if (!prefix || !*prefix || !input || !*input) {
         err_set(err, "WidgetError", "lens widget without results");
         return -1;
@@ -78,15 +72,15 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
     lens_w_t *a = xcalloc(1, sizeof *a);
     a->prefix = xstrdup(prefix);
     a->input = xstrdup(input);
-    a->unembed = opt_dup(trait(spec, "unembed"));
-    a->ln_w = opt_dup(trait(spec, "ln_w"));
-    a->ln_b = opt_dup(trait(spec, "ln_b"));
-    a->b_u = opt_dup(trait(spec, "b_u"));
-    a->tokens = opt_dup(trait(spec, "tokens"));
-    a->vocab = opt_dup(trait(spec, "vocab"));
+    a->unembed = opt_dup(widget_trait(spec, "unembed"));
+    a->ln_w = opt_dup(widget_trait(spec, "ln_w"));
+    a->ln_b = opt_dup(widget_trait(spec, "ln_b"));
+    a->b_u = opt_dup(widget_trait(spec, "b_u"));
+    a->tokens = opt_dup(widget_trait(spec, "tokens"));
+    a->vocab = opt_dup(widget_trait(spec, "vocab"));
     const char *s;
-    a->normalize = (s = trait(spec, "normalize")) ? atoi(s) : 1;
-    a->eps = (s = trait(spec, "eps")) ? strtod(s, NULL) : 1e-5;
+    a->normalize = (s = widget_trait(spec, "normalize")) ? atoi(s) : 1;
+    a->eps = (s = widget_trait(spec, "eps")) ? strtod(s, NULL) : 1e-5;
     widget_set_data(w, a);
     char nm[256];
     snprintf(nm, sizeof nm, "%s.prob", a->prefix);
@@ -106,10 +100,10 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
                         ll && (int64_t)ll->n == L ? text_array(ll) : json_null());
     const char *keys[] = {"metric", "target", "title"};
     for (int i = 0; i < 3; i++) {
-        const char *v = trait(spec, keys[i]);
+        const char *v = widget_trait(spec, keys[i]);
         json_object_set_new(state, keys[i], msg_text(v ? v : "", v ? strlen(v) : 0));
     }
-    long long k = (s = trait(spec, "k")) ? strtoll(s, NULL, 10) : 10;
+    long long k = (s = widget_trait(spec, "k")) ? strtoll(s, NULL, 10) : 10;
     json_object_set_new(state, "k", json_integer(k < 1 || k > LENS_MAX_K ? 10 : k));
     return 0;
 }

@@ -42,13 +42,6 @@ static void pca_free(void *p) {
     free(a);
 }
 
-static const char *trait(const out_widget_t *spec, const char *key) {
-    for (size_t i = 0; i < spec->n; i++)
-        if (spec->keys[i] && strcmp(spec->keys[i], key) == 0)
-            return spec->values[i];
-    return NULL;
-}
-
 static char *opt_dup(const char *s) {
     return s && *s ? xstrdup(s) : NULL;
 }
@@ -67,16 +60,16 @@ static tensor_t *coords(widget_t *w, const pca_w_t *a, err_t *err) {
 }
 
 static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err) {
-    const char *prefix = trait(spec, "prefix");
+    const char *prefix = widget_trait(spec, "prefix");
     if (!prefix || !*prefix) {
         err_set(err, "WidgetError", "pca widget without results");
         return -1;
     }
     pca_w_t *a = xcalloc(1, sizeof *a);
     a->prefix = xstrdup(prefix);
-    a->labels = opt_dup(trait(spec, "labels"));
-    a->hover = opt_dup(trait(spec, "hover"));
-    const char *s = trait(spec, "seq");
+    a->labels = opt_dup(widget_trait(spec, "labels"));
+    a->hover = opt_dup(widget_trait(spec, "hover"));
+    const char *s = widget_trait(spec, "seq");
     a->seq = s ? strtoll(s, NULL, 10) : 0;
     widget_set_data(w, a);
     tensor_t *c = coords(w, a, err);
@@ -110,7 +103,7 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
                                                                 : "none"));
     json_object_set_new(state, "labels", json_string(a->labels ? a->labels : ""));
     json_object_set_new(state, "hover", json_string(a->hover ? a->hover : ""));
-    const char *title = trait(spec, "title");
+    const char *title = widget_trait(spec, "title");
     json_object_set_new(state, "title",
                         msg_text(title ? title : "", title ? strlen(title) : 0));
     char sel[256];
