@@ -31,100 +31,6 @@
  * Row access
  * ==================================================================================== */
 
-static float half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h >> 15) << 31;
-    uint32_t exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (man == 0) {
-            bits = sign;
-        } else { /* subnormal: normalise */
-            int e = -1;
-            do {
-                e++;
-                man <<= 1;
-            } while (!(man & 0x400));
-            bits = sign | ((uint32_t)(127 - 15 - e) << 23) | ((man & 0x3ff) << 13);
-        }
-    } else if (exp == 0x1f) {
-        bits = sign | 0x7f800000u | (man << 13);
-    } else {
-        bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    }
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-static float bf16_to_float(uint16_t h) {
-    uint32_t bits = (uint32_t)h << 16;
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
-
-/* One element at address p of dtype dt, as float. */
-static float elem_f32(const char *p, dtype_t dt) {
-    switch (dt) {
-    case DT_BOOL:
-    case DT_U8:
-        return (float)*(const uint8_t *)p;
-    case DT_I8:
-        return (float)*(const int8_t *)p;
-    case DT_U16: {
-        uint16_t v;
-        memcpy(&v, p, 2);
-        return (float)v;
-    }
-    case DT_I16: {
-        int16_t v;
-        memcpy(&v, p, 2);
-        return (float)v;
-    }
-    case DT_U32: {
-        uint32_t v;
-        memcpy(&v, p, 4);
-        return (float)v;
-    }
-    case DT_I32: {
-        int32_t v;
-        memcpy(&v, p, 4);
-        return (float)v;
-    }
-    case DT_U64: {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        return (float)v;
-    }
-    case DT_I64: {
-        int64_t v;
-        memcpy(&v, p, 8);
-        return (float)v;
-    }
-    case DT_F16: {
-        uint16_t v;
-        memcpy(&v, p, 2);
-        return half_to_float(v);
-    }
-    case DT_BF16: {
-        uint16_t v;
-        memcpy(&v, p, 2);
-        return bf16_to_float(v);
-    }
-    case DT_F32: {
-        float v;
-        memcpy(&v, p, 4);
-        return v;
-    }
-    case DT_F64: {
-        double v;
-        memcpy(&v, p, 8);
-        return (float)v;
-    }
-    default:
-        return 0.0f;
-    }
-}
-
 /* linalg_rows -- the number of rows of `t` read as [n, d]: the product of every axis
  * but the last (1 for a vector, 0 for a scalar). */
 int64_t linalg_rows(const tensor_t *t) {
@@ -160,22 +66,7 @@ void linalg_read_rows_f32(const tensor_t *t, int64_t r0, int64_t nr, float *dst,
     int64_t d = linalg_cols(t);
     int64_t cs = t->ndim ? t->strides[t->ndim - 1] : 0;
     for (int64_t i = 0; i < nr; i++) {
-        const char *row = t->data + row_offset(t, r0 + i);
-        float *out = dst + i * ld;
-        if (t->dtype == DT_F32 && cs == 4) {
-            memcpy(out, row, (size_t)d * sizeof(float));
-        } else if (t->dtype == DT_F16 && cs == 2) {
-            const uint16_t *h = (const uint16_t *)(const void *)row;
-            for (int64_t j = 0; j < d; j++)
-                out[j] = half_to_float(h[j]);
-        } else if (t->dtype == DT_BF16 && cs == 2) {
-            const uint16_t *h = (const uint16_t *)(const void *)row;
-            for (int64_t j = 0; j < d; j++)
-                out[j] = bf16_to_float(h[j]);
-        } else {
-            for (int64_t j = 0; j < d; j++)
-                out[j] = elem_f32(row + j * cs, t->dtype);
-        }
+        tensor_load_f32(t->dtype, t->data + row_offset(t, r0 + i), d, cs, dst + i * ld);
     }
 }
 

@@ -815,6 +815,26 @@ void tensor_load_f64(dtype_t dt, const char *p, int64_t n, int64_t stride, doubl
         dst[i] = load(dt, p);
 }
 
+/* Converts `n` elements of type `dt` starting at `p`, `stride` bytes apart, to floats
+ * in `dst`: the float32 row primitive (PCA, SAE and lens kernels read rows through it).
+ * Contiguous f32, f16 and bf16 rows take fast paths. */
+void tensor_load_f32(dtype_t dt, const char *p, int64_t n, int64_t stride, float *dst) {
+    if (dt == DT_F32 && stride == 4) {
+        memcpy(dst, p, (size_t)n * 4);
+        return;
+    }
+    if ((dt == DT_F16 || dt == DT_BF16) && stride == 2) {
+        for (int64_t i = 0; i < n; i++, p += 2) {
+            uint16_t h;
+            memcpy(&h, p, 2);
+            dst[i] = dt == DT_F16 ? tensor_f16_to_f32(h) : tensor_bf16_to_f32(h);
+        }
+        return;
+    }
+    for (int64_t i = 0; i < n; i++, p += stride)
+        dst[i] = (float)load(dt, p);
+}
+
 /* ==== printing ====================================================================== */
 
 /* Writes the shape as "[12, 64, 64]" ("[]" for a scalar) into `out`, truncating. */

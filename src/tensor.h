@@ -105,6 +105,7 @@ void tensor_read_f64(const tensor_t *t, double *dst);
 void tensor_copy_to(const tensor_t *t, dtype_t dt, void *dst); /* C order, converted */
 /* n elements at p, stride bytes apart, as doubles: the row primitive for kernels. */
 void tensor_load_f64(dtype_t dt, const char *p, int64_t n, int64_t stride, double *dst);
+void tensor_load_f32(dtype_t dt, const char *p, int64_t n, int64_t stride, float *dst);
 
 void tensor_format_shape(const tensor_t *t, char *out, size_t cap); /* "[12, 64, 64]" */
 /* numpy-repr-like text: "tensor([[0.1 , 0.25], ...], dtype=float32, shape=[2, 2])";

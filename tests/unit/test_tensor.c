@@ -462,5 +462,28 @@ static void test_format(void) {
     tensor_free(z);
 }
 
-CHECK_MAIN(test_dtypes, test_f16, test_bf16, test_new_and_errors, test_index,
-           test_index_numpy_cases, test_index_errors, test_copy_and_read, test_format)
+/* tensor_load_f32: the fast contiguous paths and the strided generic path agree. */
+static void test_load_f32(void) {
+    uint16_t h[3] = {tensor_f32_to_f16(1.5f), tensor_f32_to_f16(-2.0f),
+                     tensor_f32_to_f16(0.25f)};
+    float out[3];
+    tensor_load_f32(DT_F16, (const char *)h, 3, 2, out);
+    CHECK_EQ_DBL(out[0], 1.5, 0);
+    CHECK_EQ_DBL(out[1], -2.0, 0);
+    CHECK_EQ_DBL(out[2], 0.25, 0);
+    uint16_t b[2] = {tensor_f32_to_bf16(3.0f), tensor_f32_to_bf16(-0.5f)};
+    tensor_load_f32(DT_BF16, (const char *)b, 2, 2, out);
+    CHECK_EQ_DBL(out[0], 3.0, 0);
+    CHECK_EQ_DBL(out[1], -0.5, 0);
+    int32_t iv[4] = {7, 100, -9, 100};
+    tensor_load_f32(DT_I32, (const char *)iv, 2, 8, out); /* every other element */
+    CHECK_EQ_DBL(out[0], 7, 0);
+    CHECK_EQ_DBL(out[1], -9, 0);
+    float fv[4] = {1, 2, 3, 4};
+    tensor_load_f32(DT_F32, (const char *)fv, 2, 8, out);
+    CHECK_EQ_DBL(out[1], 3, 0);
+}
+
+CHECK_MAIN(test_load_f32, test_dtypes, test_f16, test_bf16, test_new_and_errors,
+           test_index, test_index_numpy_cases, test_index_errors, test_copy_and_read,
+           test_format)
