@@ -46,90 +46,19 @@ int tiles_plane_from_tensor(tiles_plane_t *p, const tensor_t *t, const int64_t *
     return 0;
 }
 
-static float load(const char *q, dtype_t dt) {
-    switch (dt) {
-    case DT_F32: {
-        float f;
-        memcpy(&f, q, 4);
-        return f;
-    }
-    case DT_F64: {
-        double v;
-        memcpy(&v, q, 8);
-        return (float)v;
-    }
-    case DT_F16: {
-        uint16_t h;
-        memcpy(&h, q, 2);
-        return tensor_f16_to_f32(h);
-    }
-    case DT_BF16: {
-        uint16_t h;
-        memcpy(&h, q, 2);
-        return tensor_bf16_to_f32(h);
-    }
-    case DT_BOOL:
-    case DT_U8:
-        return (float)*(const uint8_t *)q;
-    case DT_I8:
-        return (float)*(const int8_t *)q;
-    case DT_U16: {
-        uint16_t v;
-        memcpy(&v, q, 2);
-        return (float)v;
-    }
-    case DT_I16: {
-        int16_t v;
-        memcpy(&v, q, 2);
-        return (float)v;
-    }
-    case DT_U32: {
-        uint32_t v;
-        memcpy(&v, q, 4);
-        return (float)v;
-    }
-    case DT_I32: {
-        int32_t v;
-        memcpy(&v, q, 4);
-        return (float)v;
-    }
-    case DT_U64: {
-        uint64_t v;
-        memcpy(&v, q, 8);
-        return (float)v;
-    }
-    case DT_I64: {
-        int64_t v;
-        memcpy(&v, q, 8);
-        return (float)v;
-    }
-    default:
-        return NAN;
-    }
-}
-
 /* Returns cell (r, c) as a double (exactly the stored value for f32/f16/bf16/f64).
  * The caller guarantees 0 <= r < rows and 0 <= c < cols. */
 double tiles_plane_get(const tiles_plane_t *p, int64_t r, int64_t c) {
-    const char *q = p->data + r * p->rstride + c * p->cstride;
-    if (p->dtype == DT_F64) {
-        double v;
-        memcpy(&v, q, 8);
-        return v;
-    }
-    return (double)load(q, p->dtype);
+    double v;
+    tensor_load_f64(p->dtype, p->data + r * p->rstride + c * p->cstride, 1, 0, &v);
+    return v;
 }
 
 /* Converts cells (r, c0 .. c0+n-1) to float into `dst`. Bounds are the caller's. */
 void tiles_plane_read_row(const tiles_plane_t *p, int64_t r, int64_t c0, int64_t n,
                           float *dst) {
-    const char *q = p->data + r * p->rstride + c0 * p->cstride;
-    if (p->dtype == DT_F32 && p->cstride == 4) {
-        memcpy(dst, q, (size_t)n * 4);
-        return;
-    }
-    for (int64_t i = 0; i < n; i++, q += p->cstride)
-        dst[i] = load(q, p->dtype);
+    tensor_load_f32(p->dtype, p->data + r * p->rstride + c0 * p->cstride, n, p->cstride,
+                    dst);
 }
 
 /* ==== pyramid addressing =============================================================
