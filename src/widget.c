@@ -28,6 +28,8 @@
  *     kernel creates every widget itself. */
 #include "widget.h"
 
+#include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -487,4 +489,48 @@ const char *widget_trait(const out_widget_t *spec, const char *key) {
         if (spec->keys[i] && strcmp(spec->keys[i], key) == 0)
             return spec->values[i];
     return NULL;
+}
+
+/* widget_reply_new -- a new reply object {type, id} for a kind's custom request; `id`
+ * is borrowed (a reference is taken). The caller owns the result (widget_send steals
+ * it). */
+json_t *widget_reply_new(const char *type, json_t *id) {
+    json_t *r = json_object();
+    json_object_set_new(r, "type", json_string(type));
+    json_object_set(r, "id", id);
+    return r;
+}
+
+/* widget_field_int -- the integer field `key` of request `c`, which must lie in
+ * lo..hi (an integral real such as 3.0 is accepted). Returns 0 with *out set, or -1
+ * with a reason for the error reply in why[cap]: "missing field 'x'", "field 'x' must be
+ * an integer", "field 'x' out of range 0..7". The range check is exact for 64-bit
+ * integers. */
+int widget_field_int(json_t *c, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                     char *why, size_t cap) {
+    json_t *v = json_object_get(c, key);
+    double d;
+    if (!v) {
+        snprintf(why, cap, "missing field '%s'", key);
+        return -1;
+    }
+    if (json_is_integer(v)) {
+        json_int_t i = json_integer_value(v);
+        if (i < lo || i > hi)
+            goto range;
+        *out = (int64_t)i;
+        return 0;
+    }
+    d = json_is_real(v) ? json_real_value(v) : (double)NAN;
+    if (d == floor(d) && d >= (double)lo && d <= (double)hi) {
+        *out = (int64_t)d;
+        return 0;
+    }
+    if (!json_is_number(v)) {
+        snprintf(why, cap, "field '%s' must be an integer", key);
+        return -1;
+    }
+range:
+    snprintf(why, cap, "field '%s' out of range %" PRId64 "..%" PRId64, key, lo, hi);
+    return -1;
 }

@@ -66,6 +66,9 @@ void widget_host_free(widget_host_t *h);
 const widget_kind_t *widget_host_kind(const widget_host_t *h, const char *name);
 int widget_host_open(widget_host_t *h, const out_widget_t *spec, err_t *err);
 const char *widget_trait(const out_widget_t *spec, const char *key);
+json_t *widget_reply_new(const char *type, json_t *id);
+int widget_field_int(json_t *c, const char *key, int64_t lo, int64_t hi, int64_t *out,
+                     char *why, size_t cap);
 size_t widget_host_count(const widget_host_t *h);
 
 /* --- for kinds: a widget's properties ----------------------------------------------- */

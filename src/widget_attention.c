@@ -160,37 +160,6 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
 /* ==== request fields =================================================================
  */
 
-/* Reads integer field `key` of request `c` into *out, requiring lo <= v <= hi. A JSON
- * real with an integral value is accepted. Returns 0, or -1 with `why` filled. */
-static int field_int(json_t *c, const char *key, int64_t lo, int64_t hi, int64_t *out,
-                     char *why, size_t cap) {
-    json_t *v = json_object_get(c, key);
-    double d;
-    if (!v) {
-        snprintf(why, cap, "missing field '%s'", key);
-        return -1;
-    }
-    if (json_is_integer(v)) {
-        json_int_t i = json_integer_value(v);
-        if (i < lo || i > hi)
-            goto range;
-        *out = (int64_t)i;
-        return 0;
-    }
-    d = json_is_real(v) ? json_real_value(v) : (double)NAN;
-    if (d == floor(d) && d >= (double)lo && d <= (double)hi) {
-        *out = (int64_t)d;
-        return 0;
-    }
-    if (!json_is_number(v)) {
-        snprintf(why, cap, "field '%s' must be an integer", key);
-        return -1;
-    }
-range:
-    snprintf(why, cap, "field '%s' out of range %" PRId64 "..%" PRId64, key, lo, hi);
-    return -1;
-}
-
 /* Reads the optional style fields of a request over the widget's state. */
 static int request_style(widget_t *w, json_t *c, uint8_t rgb[256][3], tiles_style_t *st,
                          char *cmapname, size_t cap, char *why, size_t wcap) {
@@ -238,13 +207,6 @@ static int request_style(widget_t *w, json_t *c, uint8_t rgb[256][3], tiles_styl
     return 0;
 }
 
-static json_t *reply_new(const char *type, json_t *id) {
-    json_t *r = json_object();
-    json_object_set_new(r, "type", json_string(type));
-    json_object_set(r, "id", id);
-    return r;
-}
-
 /* ==== requests =======================================================================
  */
 
@@ -253,17 +215,17 @@ static void req_image(widget_t *w, const attn_t *a, const tensor_t *t, json_t *c
                       json_t *id, int thumb) {
     char why[ERR_MSG_MAX + 32];
     int64_t layer, head, z = 0, x = 0, y = 0, size = ATTN_THUMB_SIZE;
-    if (field_int(c, "layer", 0, a->dims[0] - 1, &layer, why, sizeof why) < 0 ||
-        field_int(c, "head", 0, a->dims[1] - 1, &head, why, sizeof why) < 0)
+    if (widget_field_int(c, "layer", 0, a->dims[0] - 1, &layer, why, sizeof why) < 0 ||
+        widget_field_int(c, "head", 0, a->dims[1] - 1, &head, why, sizeof why) < 0)
         goto bad;
     if (!thumb) {
         int nl = tiles_levels(a->dims[2], a->dims[3]);
-        if (field_int(c, "z", 0, nl - 1, &z, why, sizeof why) < 0 ||
-            field_int(c, "x", 0, INT32_MAX, &x, why, sizeof why) < 0 ||
-            field_int(c, "y", 0, INT32_MAX, &y, why, sizeof why) < 0)
+        if (widget_field_int(c, "z", 0, nl - 1, &z, why, sizeof why) < 0 ||
+            widget_field_int(c, "x", 0, INT32_MAX, &x, why, sizeof why) < 0 ||
+            widget_field_int(c, "y", 0, INT32_MAX, &y, why, sizeof why) < 0)
             goto bad;
     } else if (json_object_get(c, "size") &&
-               field_int(c, "size", 8, 512, &size, why, sizeof why) < 0) {
+               widget_field_int(c, "size", 8, 512, &size, why, sizeof why) < 0) {
         goto bad;
     }
     uint8_t rgb[256][3];
@@ -308,7 +270,7 @@ static void req_image(widget_t *w, const attn_t *a, const tensor_t *t, json_t *c
         png = (const unsigned char *)b.data;
         len = b.len;
     }
-    json_t *r = reply_new(thumb ? "thumb" : "tile", id);
+    json_t *r = widget_reply_new(thumb ? "thumb" : "tile", id);
     json_object_set_new(r, "layer", json_integer(layer));
     json_object_set_new(r, "head", json_integer(head));
     if (!thumb) {
@@ -331,12 +293,12 @@ static void req_slice(widget_t *w, const attn_t *a, const tensor_t *t, json_t *c
                       json_t *id) {
     char why[ERR_MSG_MAX + 32];
     int64_t layer, head, q0, k0, nq, nk;
-    if (field_int(c, "layer", 0, a->dims[0] - 1, &layer, why, sizeof why) < 0 ||
-        field_int(c, "head", -1, a->dims[1] - 1, &head, why, sizeof why) < 0 ||
-        field_int(c, "q0", 0, a->dims[2] - 1, &q0, why, sizeof why) < 0 ||
-        field_int(c, "k0", 0, a->dims[3] - 1, &k0, why, sizeof why) < 0 ||
-        field_int(c, "nq", 1, a->dims[2] - q0, &nq, why, sizeof why) < 0 ||
-        field_int(c, "nk", 1, a->dims[3] - k0, &nk, why, sizeof why) < 0)
+    if (widget_field_int(c, "layer", 0, a->dims[0] - 1, &layer, why, sizeof why) < 0 ||
+        widget_field_int(c, "head", -1, a->dims[1] - 1, &head, why, sizeof why) < 0 ||
+        widget_field_int(c, "q0", 0, a->dims[2] - 1, &q0, why, sizeof why) < 0 ||
+        widget_field_int(c, "k0", 0, a->dims[3] - 1, &k0, why, sizeof why) < 0 ||
+        widget_field_int(c, "nq", 1, a->dims[2] - q0, &nq, why, sizeof why) < 0 ||
+        widget_field_int(c, "nk", 1, a->dims[3] - k0, &nk, why, sizeof why) < 0)
         goto bad;
     if (nq * nk > ATTN_SLICE_MAX) {
         snprintf(why, sizeof why, "%" PRId64 "x%" PRId64 " cells is more than %d", nq, nk,
@@ -368,7 +330,7 @@ static void req_slice(widget_t *w, const attn_t *a, const tensor_t *t, json_t *c
                 }
             }
     }
-    json_t *r = reply_new("slice", id);
+    json_t *r = widget_reply_new("slice", id);
     json_object_set_new(r, "layer", json_integer(layer));
     json_object_set_new(r, "head", json_integer(head));
     json_object_set_new(r, "q0", json_integer(q0));
@@ -385,7 +347,7 @@ bad:
 }
 
 static void req_tokens(widget_t *w, const attn_t *a, json_t *id) {
-    json_t *r = reply_new("tokens", id);
+    json_t *r = widget_reply_new("tokens", id);
     const strlist_t *l = resolve_tokens(w, a);
     if (l) {
         json_t *arr = json_array();
@@ -417,7 +379,7 @@ static void req_colorbar(widget_t *w, json_t *c, json_t *id) {
         widget_send_error(w, id, "colorbar: cannot encode");
         return;
     }
-    json_t *r = reply_new("colorbar", id);
+    json_t *r = widget_reply_new("colorbar", id);
     json_object_set_new(r, "cmap", json_string(cmap));
     wire_blob_t blob = {(unsigned char *)b.data, b.len};
     widget_send(w, r, &blob, 1);

@@ -108,30 +108,6 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
     return 0;
 }
 
-static json_t *reply_new(const char *type, json_t *id) {
-    json_t *r = json_object();
-    json_object_set_new(r, "type", json_string(type));
-    json_object_set(r, "id", id);
-    return r;
-}
-
-static int field_int(json_t *c, const char *key, int64_t lo, int64_t hi, int64_t *out,
-                     char *why, size_t cap) {
-    json_t *v = json_object_get(c, key);
-    if (!json_is_number(v)) {
-        snprintf(why, cap, "missing or non-numeric field '%s'", key);
-        return -1;
-    }
-    double d = json_number_value(v);
-    if (!(d == floor(d)) || d < (double)lo || d > (double)hi) {
-        snprintf(why, cap, "field '%s' must be an integer in %lld..%lld", key,
-                 (long long)lo, (long long)hi);
-        return -1;
-    }
-    *out = (int64_t)d;
-    return 0;
-}
-
 static void req_grid(widget_t *w, const lens_w_t *a, json_t *id) {
     char np[256], na[256];
     snprintf(np, sizeof np, "%s.prob", a->prefix);
@@ -162,7 +138,7 @@ static void req_grid(widget_t *w, const lens_w_t *a, json_t *id) {
                     top1, key, msg_text(voc->items[av[i]], strlen(voc->items[av[i]])));
         }
     }
-    json_t *r = reply_new("grid", id);
+    json_t *r = widget_reply_new("grid", id);
     json_object_set_new(r, "layers", json_integer(p->shape[0]));
     json_object_set_new(r, "seq", json_integer(p->ndim == 2 ? p->shape[1] : 1));
     json_object_set_new(r, "top1", top1);
@@ -194,10 +170,10 @@ static void req_topk(widget_t *w, const lens_w_t *a, json_t *c, json_t *id) {
         widget_send_error(w, id, "topk: %s", err.msg);
         goto out;
     }
-    if (field_int(c, "layer", 0, L - 1, &layer, why, sizeof why) < 0 ||
-        field_int(c, "pos", 0, S - 1, &pos, why, sizeof why) < 0 ||
+    if (widget_field_int(c, "layer", 0, L - 1, &layer, why, sizeof why) < 0 ||
+        widget_field_int(c, "pos", 0, S - 1, &pos, why, sizeof why) < 0 ||
         (json_object_get(c, "k") &&
-         field_int(c, "k", 1, LENS_MAX_K, &k, why, sizeof why) < 0)) {
+         widget_field_int(c, "k", 1, LENS_MAX_K, &k, why, sizeof why) < 0)) {
         widget_send_error(w, id, "topk: %s", why);
         goto out;
     }
@@ -219,7 +195,7 @@ static void req_topk(widget_t *w, const lens_w_t *a, json_t *c, json_t *id) {
         const char *t = voc && (size_t)idx[i] < voc->n ? voc->items[idx[i]] : tmp;
         json_array_append_new(toks, msg_text(t, strlen(t)));
     }
-    json_t *r = reply_new("topk", id);
+    json_t *r = widget_reply_new("topk", id);
     json_object_set_new(r, "layer", json_integer(layer));
     json_object_set_new(r, "pos", json_integer(pos));
     json_object_set_new(r, "ids", ids);

@@ -117,33 +117,6 @@ static int init(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err
 /* ==== requests =======================================================================
  */
 
-static json_t *reply_new(const char *type, json_t *id) {
-    json_t *r = json_object();
-    json_object_set_new(r, "type", json_string(type));
-    json_object_set(r, "id", id);
-    return r;
-}
-
-/* Integer field in lo..hi; 0 or -1 with why. */
-static int field_int(json_t *c, const char *key, int64_t lo, int64_t hi, int64_t *out,
-                     char *why, size_t cap) {
-    json_t *v = json_object_get(c, key);
-    double d = json_is_integer(v) ? (double)json_integer_value(v)
-               : json_is_real(v)  ? json_real_value(v)
-                                  : (double)NAN;
-    if (!v || !json_is_number(v)) {
-        snprintf(why, cap, "missing or non-numeric field '%s'", key);
-        return -1;
-    }
-    if (!(d == floor(d)) || d < (double)lo || d > (double)hi) {
-        snprintf(why, cap, "field '%s' must be an integer in %lld..%lld", key,
-                 (long long)lo, (long long)hi);
-        return -1;
-    }
-    *out = (int64_t)d;
-    return 0;
-}
-
 static int field_real(json_t *c, const char *key, double *out, char *why, size_t cap) {
     json_t *v = json_object_get(c, key);
     if (!json_is_number(v) || !isfinite(json_number_value(v))) {
@@ -166,8 +139,8 @@ static void column(const tensor_t *c, int64_t j, float *dst) {
 static void req_points(widget_t *w, const tensor_t *c, json_t *req, json_t *id) {
     char why[160];
     int64_t k = c->shape[1], n = c->shape[0], pcx, pcy;
-    if (field_int(req, "pcx", 0, k - 1, &pcx, why, sizeof why) < 0 ||
-        field_int(req, "pcy", 0, k - 1, &pcy, why, sizeof why) < 0) {
+    if (widget_field_int(req, "pcx", 0, k - 1, &pcx, why, sizeof why) < 0 ||
+        widget_field_int(req, "pcy", 0, k - 1, &pcy, why, sizeof why) < 0) {
         widget_send_error(w, id, "points: %s", why);
         return;
     }
@@ -178,7 +151,7 @@ static void req_points(widget_t *w, const tensor_t *c, json_t *req, json_t *id) 
     }
     column(c, pcx, xy);
     column(c, pcy, xy + n);
-    json_t *r = reply_new("points", id);
+    json_t *r = widget_reply_new("points", id);
     json_object_set_new(r, "n", json_integer(n));
     json_object_set_new(r, "pcx", json_integer(pcx));
     json_object_set_new(r, "pcy", json_integer(pcy));
@@ -196,7 +169,7 @@ static void req_labels(widget_t *w, const pca_w_t *a, int64_t n, json_t *id) {
         widget_send_error(w, id, "labels: %s", err.msg);
         return;
     }
-    json_t *r = reply_new("labels", id);
+    json_t *r = widget_reply_new("labels", id);
     json_t *names = json_array();
     for (size_t i = 0; i < lab.names.n; i++)
         json_array_append_new(names,
@@ -223,7 +196,7 @@ static void req_labels(widget_t *w, const pca_w_t *a, int64_t n, json_t *id) {
 static void req_hover(widget_t *w, const pca_w_t *a, int64_t n, json_t *req, json_t *id) {
     char why[160];
     int64_t i;
-    if (field_int(req, "index", 0, n - 1, &i, why, sizeof why) < 0) {
+    if (widget_field_int(req, "index", 0, n - 1, &i, why, sizeof why) < 0) {
         widget_send_error(w, id, "hover: %s", why);
         return;
     }
@@ -235,7 +208,7 @@ static void req_hover(widget_t *w, const pca_w_t *a, int64_t n, json_t *req, jso
     }
     if (!text.len)
         buf_printf(&text, "#%lld", (long long)i);
-    json_t *r = reply_new("hover", id);
+    json_t *r = widget_reply_new("hover", id);
     json_object_set_new(r, "index", json_integer(i));
     json_object_set_new(r, "text", msg_text(buf_str(&text), text.len));
     /* The label of point i alone: no categorisation of all n labels per hover. */
@@ -341,8 +314,8 @@ static void req_select(widget_t *w, const pca_w_t *a, const tensor_t *c, json_t 
     char why[160];
     int64_t k = c->shape[1], n = c->shape[0], pcx, pcy;
     region_t g;
-    if (field_int(req, "pcx", 0, k - 1, &pcx, why, sizeof why) < 0 ||
-        field_int(req, "pcy", 0, k - 1, &pcy, why, sizeof why) < 0 ||
+    if (widget_field_int(req, "pcx", 0, k - 1, &pcx, why, sizeof why) < 0 ||
+        widget_field_int(req, "pcy", 0, k - 1, &pcy, why, sizeof why) < 0 ||
         read_region(req, &g, why, sizeof why) < 0) {
         widget_send_error(w, id, "select: %s", why);
         return;
@@ -382,7 +355,7 @@ static void req_select(widget_t *w, const pca_w_t *a, const tensor_t *c, json_t 
         widget_send_error(w, id, "select: %s", err.msg);
         return;
     }
-    json_t *r = reply_new("selected", id);
+    json_t *r = widget_reply_new("selected", id);
     json_object_set_new(r, "count", json_integer(m));
     json_object_set_new(r, "name", json_string(nm));
     json_object_set_new(r, "first", first);
