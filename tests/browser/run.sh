@@ -16,8 +16,11 @@ command -v node >/dev/null || { echo "run.sh: node is required" >&2; echo "brows
 
 # npm dependencies, pinned by package-lock.json
 if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/anywidget" ]; then
-  (cd "$here" && npm ci --no-audit --no-fund >/dev/null 2>&1) || {
-    echo "run.sh: npm ci failed" >&2; echo "browser: 0 passed, 1 failed"; exit 1; }
+  mkdir -p "$build"
+  (cd "$here" && npm ci --no-audit --no-fund >"$build/npm-ci.log" 2>&1) || {
+    echo "run.sh: npm ci failed; the end of $build/npm-ci.log:" >&2
+    tail -n 15 "$build/npm-ci.log" >&2
+    echo "browser: 0 passed, 1 failed"; exit 1; }
 fi
 
 work=$build/browser
