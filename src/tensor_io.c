@@ -93,21 +93,26 @@ static int result_has(const tensor_io_result_t *r, const char *name) {
 
 /* Appends an item named `prefix.key` (or `key` when prefix is NULL or empty) of `kind`
  * to `r` and returns it (borrowed; valid until the next add). An invalid name is
- * sanitised, made unique among the result's names, and noted. `key` must be valid
- * UTF-8 (callers check). Never fails. */
+ * sanitised; any name already in the result gets a _2, _3, ... suffix; both are noted.
+ * `key` must be valid UTF-8 (callers check). Never fails. */
 tensor_io_item_t *tensor_io_result_add(tensor_io_result_t *r, const char *prefix,
                                        const char *key, store_kind_t kind) {
     char *full = prefix && *prefix ? xasprintf("%s.%s", prefix, key) : xstrdup(key);
-    if (!store_name_valid(full)) {
-        char *clean = tensor_io_sanitize(full, strlen(full));
+    int valid = store_name_valid(full);
+    if (!valid || result_has(r, full)) {
+        /* Sanitise, then keep the name unique: an earlier key may have been renamed to
+         * exactly this name ("a b" -> a_b before a real a_b), and both must survive. */
+        char *base = valid ? xstrdup(full) : tensor_io_sanitize(full, strlen(full));
+        char *clean = xstrdup(base);
         for (int k = 2; result_has(r, clean); k++) {
-            char *alt = xasprintf("%.*s_%d", 240, clean, k);
             free(clean);
-            clean = alt;
+            clean = xasprintf("%.*s_%d", 240, base, k);
         }
-        strlist_push_take(
-            &r->notes,
-            xasprintf("renamed '%.100s' to '%s' (not a valid name)", full, clean));
+        free(base);
+        strlist_push_take(&r->notes,
+                          xasprintf("renamed '%.100s' to '%s' (%s)", full, clean,
+                                    valid ? "the name was taken by a renamed key"
+                                          : "not a valid name"));
         free(full);
         full = clean;
     }

@@ -637,6 +637,26 @@ static void test_in_memory(void) {
     tensor_io_result_fini(&r);
 }
 
-CHECK_MAIN(test_npy_dtypes, test_npy_layouts, test_npy_bad, test_load_errors, test_npz,
-           test_npz_bad, test_safetensors, test_safetensors_bad, test_json, test_json_bad,
-           test_save_roundtrip, test_in_memory)
+/* A key renamed to a name that a later key really has: both survive, under distinct
+ * names, and the notes say so. */
+static void test_rename_collision(void) {
+    const char *js = "[{\"a b\": 1, \"a_b\": 2}, {\"a b\": 3, \"a_b\": 4}]";
+    tensor_io_result_t r;
+    err_t err;
+    err_clear(&err);
+    CHECK_EQ_INT(tensor_io_parse_json(js, strlen(js), 0, "t", &r, &err), 0);
+    const tensor_io_item_t *x = find(&r, "t.a_b"), *y = find(&r, "t.a_b_2");
+    CHECK(x && y && x->tensor && y->tensor);
+    if (x && y && x->tensor && y->tensor) {
+        double sx = tensor_get_flat(x->tensor, 0) + tensor_get_flat(x->tensor, 1);
+        double sy = tensor_get_flat(y->tensor, 0) + tensor_get_flat(y->tensor, 1);
+        CHECK((sx == 4 && sy == 6) || (sx == 6 && sy == 4)); /* [1,3] and [2,4] */
+    }
+    CHECK(has_note(&r, "to 't.a_b_2'"));
+    tensor_io_result_fini(&r);
+}
+
+CHECK_MAIN(test_rename_collision, test_npy_dtypes, test_npy_layouts, test_npy_bad,
+           test_load_errors, test_npz, test_npz_bad, test_safetensors,
+           test_safetensors_bad, test_json, test_json_bad, test_save_roundtrip,
+           test_in_memory)
