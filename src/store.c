@@ -280,15 +280,16 @@ const store_entry_t *store_at(const store_t *s, size_t i) {
 }
 
 /* Returns the resident name closest to `name` by edit distance, when that distance is
- * at most max(2, strlen(name) / 3); ties go to the first in name order. Borrowed;
- * NULL when nothing is close. */
+ * at most max(2, strlen(name) / 3) and less than strlen(name) (so 'xx' never suggests
+ * an unrelated 't'); ties go to the first in name order. Borrowed; NULL when nothing is
+ * close. */
 const char *store_suggest(const store_t *s, const char *name) {
     size_t len = strlen(name), limit = len / 3 > 2 ? len / 3 : 2;
     size_t best = (size_t)-1;
     const char *pick = NULL;
     for (size_t i = 0; i < s->n; i++) {
         size_t d = util_edit_distance(name, s->entries[i]->name);
-        if (d <= limit && d < best) {
+        if (d <= limit && d < len && d < best) {
             best = d;
             pick = s->entries[i]->name;
         }

@@ -102,12 +102,14 @@ static void test_suggest(void) {
     store_put_tensor(s, "blocks.3.attn.hook_pattern", vec(1), NULL, NULL);
     store_put_tensor(s, "resid", vec(1), NULL, NULL);
     store_put_tensor(s, "toks", vec(1), NULL, NULL);
+    store_put_tensor(s, "t", vec(1), NULL, NULL);
     CHECK_EQ_STR(store_suggest(s, "blocks.3.attn.hook_patern"),
                  "blocks.3.attn.hook_pattern");
     CHECK_EQ_STR(store_suggest(s, "resd"), "resid");
     CHECK_EQ_STR(store_suggest(s, "tok"), "toks");
     CHECK(store_suggest(s, "completely_else") == NULL);
     CHECK(store_suggest(s, "xyzw") == NULL);
+    CHECK(store_suggest(s, "xx") == NULL); /* two edits from any short name: no guess */
     store_free(s);
 }
 
