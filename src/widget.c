@@ -14,7 +14,7 @@
  *                                             │
  *          front end: update ──> merge + echo_update (parent = the update)
  *                     request_state ──> update with the full state (parent = request)
- *                     custom ──> kind.on_custom ──> custom replies (+ buffers)
+ *                     custom ──> envelope check ──> kind.on_request ──> replies
  *                     comm_close ──> widget freed (state destructor)
  *
  *  2. The comm registry owns the comms; each widget is its comm's state, so a widget
@@ -210,6 +210,28 @@ int widget_set(widget_t *w, const char *key, json_t *value) {
     return rc;
 }
 
+/* Checks the envelope of a custom message (a JSON object with a string `type`; its `id`
+ * is echoed, a missing or non-scalar one as null), answers a malformed one with an error
+ * reply, and passes the rest to the kind. */
+static void on_custom(widget_t *w, json_t *content, const wire_blob_t *buffers,
+                      size_t nbuffers) {
+    if (!w->kind->on_request)
+        return;
+    if (!json_is_object(content)) {
+        widget_send_error(w, NULL, "a request must be a JSON object");
+        return;
+    }
+    json_t *id = json_object_get(content, "id");
+    if (!json_is_string(id) && !json_is_number(id))
+        id = json_null();
+    const char *type = json_string_value(json_object_get(content, "type"));
+    if (!type) {
+        widget_send_error(w, id, "request without a 'type' string");
+        return;
+    }
+    w->kind->on_request(w, type, id, content, buffers, nbuffers);
+}
+
 /* Returns a new reference to a copy of the widget's full state. */
 json_t *widget_full_state(const widget_t *w) {
     return json_deep_copy(w->state);
@@ -256,9 +278,7 @@ void widget_handle_msg(widget_t *w, json_t *data, const wire_blob_t *buffers,
             comm_send(w->comm, reply, NULL, NULL, 0);
         json_decref(reply);
     } else if (strcmp(method, "custom") == 0) {
-        json_t *content = json_object_get(data, "content");
-        if (w->kind->on_custom)
-            w->kind->on_custom(w, content, buffers, nbuffers);
+        on_custom(w, json_object_get(data, "content"), buffers, nbuffers);
     } else {
         log_info("widget %s: ignoring method '%s'", widget_model_id(w), method);
     }

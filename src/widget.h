@@ -47,10 +47,13 @@ typedef struct widget_kind {
      * JSON object already holding the anywidget keys). May attach private data with
      * widget_set_data. Returns 0, or -1 with err filled (then nothing is opened). */
     int (*init)(widget_t *w, const out_widget_t *spec, json_t *state, err_t *err);
-    /* A custom message from the front end (content borrowed, buffers borrowed).
-     * Reply with widget_send / widget_send_error. Must never trust the content. */
-    void (*on_custom)(widget_t *w, json_t *content, const wire_blob_t *buffers,
-                      size_t nbuffers);
+    /* A request from the front end: a custom message whose content `req` is a JSON
+     * object with a string `type`. widget.c has checked that envelope and answered
+     * malformed ones; `id` is the request's id (a string or number, else JSON null) to
+     * echo in the reply. All borrowed. Reply with widget_send / widget_send_error; every
+     * other field of `req` is untrusted. */
+    void (*on_request)(widget_t *w, const char *type, json_t *id, json_t *req,
+                       const wire_blob_t *buffers, size_t nbuffers);
     /* The front end changed `changed` (already merged into the state). */
     void (*on_update)(widget_t *w, json_t *changed);
     /* Renders the static picture (PNG appended to `png`, logical size in *width,

@@ -386,24 +386,11 @@ static void req_colorbar(widget_t *w, json_t *c, json_t *id) {
     buf_fini(&b);
 }
 
-static void on_custom(widget_t *w, json_t *c, const wire_blob_t *buffers, size_t nbuf) {
+static void on_request(widget_t *w, const char *type, json_t *id, json_t *c,
+                       const wire_blob_t *buffers, size_t nbuf) {
     UNUSED(buffers);
     UNUSED(nbuf);
     attn_t *a = widget_data(w);
-    if (!json_is_object(c)) {
-        widget_send_error(w, NULL, "a request must be a JSON object");
-        return;
-    }
-    json_t *id = json_object_get(c, "id");
-    if (id && !json_is_string(id) && !json_is_number(id))
-        id = NULL;
-    if (!id)
-        id = json_null();
-    const char *type = json_string_value(json_object_get(c, "type"));
-    if (!type) {
-        widget_send_error(w, id, "request without a 'type' string");
-        return;
-    }
     if (strcmp(type, "tokens") == 0) {
         req_tokens(w, a, id);
         return;
@@ -454,5 +441,6 @@ static int fallback(widget_t *w, buf_t *png, int *width, int *height, err_t *err
 
 /* The attention kind: see the file comment for its requests. */
 const widget_kind_t widget_attention_kind = {
-    "attention", "attention.js", "widget.css", init, on_custom, NULL, fallback, attn_free,
+    "attention", "attention.js", "widget.css", init,
+    on_request,  NULL,           fallback,     attn_free,
 };

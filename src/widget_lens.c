@@ -218,24 +218,17 @@ out:
     tensor_free(in);
 }
 
-static void on_custom(widget_t *w, json_t *c, const wire_blob_t *buffers, size_t nbuf) {
+static void on_request(widget_t *w, const char *type, json_t *id, json_t *c,
+                       const wire_blob_t *buffers, size_t nbuf) {
     UNUSED(buffers);
     UNUSED(nbuf);
     lens_w_t *a = widget_data(w);
-    if (!json_is_object(c)) {
-        widget_send_error(w, NULL, "a request must be a JSON object");
-        return;
-    }
-    json_t *id = json_object_get(c, "id");
-    if (!id || (!json_is_string(id) && !json_is_number(id)))
-        id = json_null();
-    const char *type = json_string_value(json_object_get(c, "type"));
-    if (type && strcmp(type, "grid") == 0)
+    if (strcmp(type, "grid") == 0)
         req_grid(w, a, id);
-    else if (type && strcmp(type, "topk") == 0)
+    else if (strcmp(type, "topk") == 0)
         req_topk(w, a, c, id);
     else
-        widget_send_error(w, id, "unknown request type '%.40s'", type ? type : "(none)");
+        widget_send_error(w, id, "unknown request type '%.40s'", type);
 }
 
 static int fallback(widget_t *w, buf_t *png, int *width, int *height, err_t *err) {
@@ -246,5 +239,5 @@ static int fallback(widget_t *w, buf_t *png, int *width, int *height, err_t *err
 
 /* The logit-lens kind: see the file comment for its requests. */
 const widget_kind_t widget_lens_kind = {
-    "lens", "lens.js", "widget.css", init, on_custom, NULL, fallback, lens_free,
+    "lens", "lens.js", "widget.css", init, on_request, NULL, fallback, lens_free,
 };

@@ -363,22 +363,11 @@ static void req_select(widget_t *w, const pca_w_t *a, const tensor_t *c, json_t 
     widget_set(w, "selected", json_integer(m));
 }
 
-static void on_custom(widget_t *w, json_t *c, const wire_blob_t *buffers, size_t nbuf) {
+static void on_request(widget_t *w, const char *type, json_t *id, json_t *c,
+                       const wire_blob_t *buffers, size_t nbuf) {
     UNUSED(buffers);
     UNUSED(nbuf);
     pca_w_t *a = widget_data(w);
-    if (!json_is_object(c)) {
-        widget_send_error(w, NULL, "a request must be a JSON object");
-        return;
-    }
-    json_t *id = json_object_get(c, "id");
-    if (!id || (!json_is_string(id) && !json_is_number(id)))
-        id = json_null();
-    const char *type = json_string_value(json_object_get(c, "type"));
-    if (!type) {
-        widget_send_error(w, id, "request without a 'type' string");
-        return;
-    }
     err_t err;
     err_clear(&err);
     tensor_t *t = coords(w, a, &err);
@@ -408,5 +397,5 @@ static int fallback(widget_t *w, buf_t *png, int *width, int *height, err_t *err
 
 /* The PCA kind: see the file comment for its requests. */
 const widget_kind_t widget_pca_kind = {
-    "pca", "pca.js", "widget.css", init, on_custom, NULL, fallback, pca_free,
+    "pca", "pca.js", "widget.css", init, on_request, NULL, fallback, pca_free,
 };
