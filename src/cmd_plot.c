@@ -714,23 +714,10 @@ static int table_open(cmd_ctx_t *ctx, const parse_stmt_t *st, const parse_word_t
             return -1;
         }
         t->own = store_new(0);
-        for (size_t i = 0; i < res.n; i++) {
-            tensor_io_item_t *it = &res.items[i];
-            int prc;
-            if (it->kind == STORE_TENSOR) {
-                prc = store_put_tensor(t->own, it->name, it->tensor, a->text, err);
-                it->tensor = NULL;
-            } else if (it->kind == STORE_STRINGS) {
-                prc = store_put_strings(t->own, it->name, &it->strings, a->text, err);
-            } else {
-                prc = store_put_table(t->own, it->name, &it->strings, it->nrows, a->text,
-                                      err);
-            }
-            if (prc < 0) {
-                tensor_io_result_fini(&res);
-                table_fini(t);
-                return -1;
-            }
+        if (tensor_io_put(t->own, &res, a->text, err) < 0) {
+            tensor_io_result_fini(&res);
+            table_fini(t);
+            return -1;
         }
         tensor_io_result_fini(&res);
         t->s = t->own;

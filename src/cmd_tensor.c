@@ -195,28 +195,13 @@ static int cmd_load(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
         buf_printf(&b, "note: %s\n", r.notes.items[i]);
     /* All names are valid: put every item. A failure now (memory limit) removes what
      * this load put, so the store never holds half a file. */
-    for (size_t i = 0; i < r.n; i++) {
-        tensor_io_item_t *it = &r.items[i];
-        int prc;
-        if (it->kind == STORE_TENSOR) {
-            prc = store_put_tensor(ctx->store, it->name, it->tensor, path->text, err);
-            it->tensor = NULL;
-        } else if (it->kind == STORE_STRINGS) {
-            prc = store_put_strings(ctx->store, it->name, &it->strings, path->text, err);
-        } else {
-            prc = store_put_table(ctx->store, it->name, &it->strings, it->nrows,
-                                  path->text, err);
+    if (tensor_io_put(ctx->store, &r, path->text, err) < 0) {
+        if (err) {
+            err->line = st->line;
+            err->col = path->col;
         }
-        if (prc < 0) {
-            for (size_t j = 0; j < i; j++)
-                store_delete(ctx->store, r.items[j].name);
-            if (err) {
-                err->line = st->line;
-                err->col = path->col;
-            }
-            buf_fini(&b);
-            goto out;
-        }
+        buf_fini(&b);
+        goto out;
     }
     emit(ctx, 1, buf_str(&b));
     buf_fini(&b);

@@ -125,6 +125,32 @@ tensor_io_item_t *tensor_io_result_add(tensor_io_result_t *r, const char *prefix
     return it;
 }
 
+/* Puts every item of `r` into store `s` under its name, with `source` as its source,
+ * moving the tensors and strings out of `r` (the caller still calls
+ * tensor_io_result_fini). All or nothing: if a put fails (the store's memory limit),
+ * the items this call already put are deleted again and -1 is returned with err set;
+ * otherwise 0. */
+int tensor_io_put(store_t *s, tensor_io_result_t *r, const char *source, err_t *err) {
+    for (size_t i = 0; i < r->n; i++) {
+        tensor_io_item_t *it = &r->items[i];
+        int rc;
+        if (it->kind == STORE_TENSOR) {
+            rc = store_put_tensor(s, it->name, it->tensor, source, err);
+            it->tensor = NULL;
+        } else if (it->kind == STORE_STRINGS) {
+            rc = store_put_strings(s, it->name, &it->strings, source, err);
+        } else {
+            rc = store_put_table(s, it->name, &it->strings, it->nrows, source, err);
+        }
+        if (rc < 0) {
+            for (size_t j = 0; j < i; j++)
+                store_delete(s, r->items[j].name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* ==== .npy ========================================================================== */
 
 typedef struct {

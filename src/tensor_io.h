@@ -29,6 +29,7 @@ typedef struct tensor_io_result {
 int tensor_io_load(const char *path, const char *name, tensor_io_result_t *out,
                    err_t *err);
 void tensor_io_result_fini(tensor_io_result_t *r);
+int tensor_io_put(store_t *s, tensor_io_result_t *r, const char *source, err_t *err);
 int tensor_io_save_safetensors(const char *path, const char *const *names,
                                const tensor_t *const *tensors, size_t n, err_t *err);
 

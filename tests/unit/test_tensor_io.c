@@ -656,7 +656,39 @@ static void test_rename_collision(void) {
     tensor_io_result_fini(&r);
 }
 
-CHECK_MAIN(test_rename_collision, test_npy_dtypes, test_npy_layouts, test_npy_bad,
-           test_load_errors, test_npz, test_npz_bad, test_safetensors,
-           test_safetensors_bad, test_json, test_json_bad, test_save_roundtrip,
-           test_in_memory)
+/* tensor_io_put is all or nothing: when the store's memory limit refuses the second
+ * tensor, the first is taken out again and the names already resident stay. */
+static void test_put_all_or_nothing(void) {
+    store_t *s = store_new(4096);
+    err_t err;
+    err_clear(&err);
+    int64_t small = 16, big = 2048;
+    CHECK_EQ_INT(
+        store_put_tensor(s, "kept", tensor_new(DT_F32, 1, &small, NULL), "x", &err), 0);
+    tensor_io_result_t r;
+    tensor_io_result_init(&r);
+    tensor_io_result_add(&r, NULL, "a", STORE_TENSOR)->tensor =
+        tensor_new(DT_F32, 1, &small, NULL);
+    tensor_io_result_add(&r, NULL, "b", STORE_TENSOR)->tensor =
+        tensor_new(DT_F32, 1, &big, NULL); /* 8 KiB: over the 4 KiB limit */
+    CHECK_EQ_INT(tensor_io_put(s, &r, "f.npz", &err), -1);
+    CHECK_EQ_STR(err_kind(&err), "MemoryError");
+    CHECK(store_get(s, "a") == NULL);
+    CHECK(store_get(s, "b") == NULL);
+    CHECK(store_get(s, "kept") != NULL);
+    tensor_io_result_fini(&r);
+
+    tensor_io_result_init(&r);
+    tensor_io_result_add(&r, NULL, "a", STORE_TENSOR)->tensor =
+        tensor_new(DT_F32, 1, &small, NULL);
+    CHECK_EQ_INT(tensor_io_put(s, &r, "f.npz", &err), 0);
+    const store_entry_t *e = store_get(s, "a");
+    CHECK(e && strcmp(e->source, "f.npz") == 0);
+    tensor_io_result_fini(&r);
+    store_free(s);
+}
+
+CHECK_MAIN(test_put_all_or_nothing, test_rename_collision, test_npy_dtypes,
+           test_npy_layouts, test_npy_bad, test_load_errors, test_npz, test_npz_bad,
+           test_safetensors, test_safetensors_bad, test_json, test_json_bad,
+           test_save_roundtrip, test_in_memory)
