@@ -476,14 +476,7 @@ static int cmd_pca(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
              x->ndim >= 3 ? (long long)x->shape[x->ndim - 2] : 0LL);
     const char *keys[] = {"prefix", "labels", "hover", "seq", "title"};
     const char *vals[] = {name, lname ? lname : "", hover ? hover : "", seq, title};
-    out_widget_t ow;
-    memset(&ow, 0, sizeof ow);
-    ow.kind = "pca";
-    ow.keys = keys;
-    ow.values = vals;
-    ow.n = sizeof keys / sizeof *keys;
-    ow.fallback.text = title;
-    rc = ctx->out->widget(ctx->out->ctx, &ow, err);
+    rc = cmd_open_widget(ctx, "pca", keys, vals, sizeof keys / sizeof *keys, title, err);
 out:
     linalg_pca_fini(&p);
     cmd_analysis_labels_fini(&labels);
@@ -883,14 +876,7 @@ static int cmd_lens(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
                           target ? target : "",
                           sk,
                           what};
-    out_widget_t ow;
-    memset(&ow, 0, sizeof ow);
-    ow.kind = "lens";
-    ow.keys = keys;
-    ow.values = vals;
-    ow.n = sizeof keys / sizeof *keys;
-    ow.fallback.text = what;
-    rc = ctx->out->widget(ctx->out->ctx, &ow, err);
+    rc = cmd_open_widget(ctx, "lens", keys, vals, sizeof keys / sizeof *keys, what, err);
 out:
     free(targets);
     lens_grid_fini(&g);
@@ -1158,14 +1144,8 @@ static int cmd_explore(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
     const char *keys[] = {"sae",     "acts", "tokens", "feature", "k",
                           "context", "seq",  "d_sae",  "title"};
     const char *vals[] = {sname, aname, tokname, sf, sk, sc, ss, sds, text};
-    out_widget_t ow;
-    memset(&ow, 0, sizeof ow);
-    ow.kind = "explore";
-    ow.keys = keys;
-    ow.values = vals;
-    ow.n = sizeof keys / sizeof *keys;
-    ow.fallback.text = text;
-    rc = ctx->out->widget(ctx->out->ctx, &ow, err);
+    rc = cmd_open_widget(ctx, "explore", keys, vals, sizeof keys / sizeof *keys, text,
+                         err);
 out:
     cmd_analysis_feature_fini(&feat);
     cmd_analysis_free_views(owned, 4);

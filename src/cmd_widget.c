@@ -257,14 +257,9 @@ static int cmd_attention(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err) {
                           smax,
                           mask ? "1" : "0",
                           a->text};
-    out_widget_t ow;
-    memset(&ow, 0, sizeof ow);
-    ow.kind = "attention";
-    ow.keys = keys;
-    ow.values = vals;
-    ow.n = sizeof keys / sizeof *keys;
-    ow.fallback.text = text; /* the widget kind draws the picture after comm_open */
-    rc = ctx->out->widget(ctx->out->ctx, &ow, err);
+    /* Only text here: the widget kind draws the picture after comm_open. */
+    rc = cmd_open_widget(ctx, "attention", keys, vals, sizeof keys / sizeof *keys, text,
+                         err);
 out:
     buf_fini(&png);
     tensor_free(t);

@@ -462,3 +462,18 @@ int cmd_interrupted(const cmd_ctx_t *ctx, err_t *err) {
     }
     return 0;
 }
+
+/* Opens a widget of `kind` with the string traits keys[i] = values[i] (all borrowed)
+ * and `text` as its text/plain fallback, through ctx->out->widget (which the caller has
+ * checked is there). Returns 0, or -1 with err set. */
+int cmd_open_widget(cmd_ctx_t *ctx, const char *kind, const char *const *keys,
+                    const char *const *values, size_t n, const char *text, err_t *err) {
+    out_widget_t ow;
+    memset(&ow, 0, sizeof ow);
+    ow.kind = kind;
+    ow.keys = keys;
+    ow.values = values;
+    ow.n = n;
+    ow.fallback.text = text;
+    return ctx->out->widget(ctx->out->ctx, &ow, err);
+}

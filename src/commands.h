@@ -72,6 +72,8 @@ tensor_t *cmd_tensor_arg(cmd_ctx_t *ctx, const parse_stmt_t *st, const char *tex
 const strlist_t *cmd_strings_arg(cmd_ctx_t *ctx, const parse_stmt_t *st, const char *name,
                                  int col, err_t *err);
 int cmd_interrupted(const cmd_ctx_t *ctx, err_t *err);
+int cmd_open_widget(cmd_ctx_t *ctx, const char *kind, const char *const *keys,
+                    const char *const *values, size_t n, const char *text, err_t *err);
 
 /* Statements that are not magics (cmd_tensor.c), called by interp.c. */
 int cmd_assign(cmd_ctx_t *ctx, const parse_stmt_t *st, err_t *err);
